@@ -1,0 +1,244 @@
+"""Turn HTML pages, Markdown files and feed items into documents: text plus metadata.
+
+trafilatura does the page extraction (main text without menus, ads, comments;
+title, canonical URL, date, site name); feedparser reads feeds; python-frontmatter
+reads Markdown front matter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import feedparser
+import frontmatter
+import lxml.html
+import trafilatura
+from markdown_it import MarkdownIt
+
+from .errors import SourceError
+from .urls import canonical_url, outlet_from_url
+
+log = logging.getLogger(__name__)
+
+MIN_ARTICLE_WORDS = 40
+_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "td", "dd")
+
+
+@dataclass
+class Document:
+    """One article ready to be chunked: its canonical URL is its identity."""
+
+    url: str
+    title: str
+    text: str
+    outlet: str
+    published: str | None  # ISO date, YYYY-MM-DD
+    source: str  # where it came from: a path or a URL
+    kind: str = "page"  # page, markdown, feed
+
+
+@dataclass
+class FeedItem:
+    guid: str
+    link: str
+    title: str
+    published: str | None
+    html: str  # full content when the feed carries it, else the summary
+    full_text: bool
+
+
+@dataclass
+class Feed:
+    title: str
+    link: str
+    items: list[FeedItem] = field(default_factory=list)
+
+
+def _tidy(text: str) -> str:
+    """Paragraphs separated by one newline, spaces within collapsed."""
+    paras = [" ".join(p.split()) for p in text.splitlines()]
+    return "\n".join(p for p in paras if p)
+
+
+def iso_date(value: Any) -> str | None:
+    """Parse common date shapes into YYYY-MM-DD, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):  # time.struct_time from feedparser
+        return dt.date(value[0], value[1], value[2]).isoformat()
+    text = str(value).strip()
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if match:
+        try:
+            return dt.date(*map(int, match.groups())).isoformat()
+        except ValueError:
+            return None
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _decode(raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        return raw
+    if b"\x00" in raw[:4096]:
+        raise SourceError("binary", "binary content, not a text document")
+    # trafilatura guesses encodings well; here we only need a str for metadata checks.
+    return trafilatura.utils.decode_file(raw)  # type: ignore[attr-defined,no-any-return]
+
+
+def extract_html(raw: bytes | str, *, source: str, url_hint: str | None = None) -> Document:
+    """Main text and metadata of a news page."""
+    html = _decode(raw)
+    if "<" not in html[:2048]:
+        raise SourceError("not_html", f"{source}: not an HTML page")
+    doc = trafilatura.bare_extraction(
+        html, url=url_hint, with_metadata=True, include_comments=False, include_tables=False,
+        include_images=False, include_links=False, favor_precision=True,
+        date_extraction_params={"extensive_search": False, "original_date": True})
+    if doc is None or not getattr(doc, "text", None):
+        raise SourceError("no_article", f"{source}: no article text found")
+    meta: dict[str, Any] = doc.as_dict()
+    text = _tidy(str(meta.get("text") or ""))
+    if len(text.split()) < MIN_ARTICLE_WORDS:
+        raise SourceError("no_article", f"{source}: too little article text ({len(text.split())} words)")
+    url = _canonical_from_html(html) or meta.get("url") or url_hint
+    if not url:
+        raise SourceError("no_url", f"{source}: no canonical URL")
+    url = canonical_url(url)
+    title = " ".join(str(meta.get("title") or "").split()) or url
+    outlet = str(meta.get("sitename") or "").strip() or outlet_from_url(url)
+    published = _published_from_html(html) or iso_date(meta.get("date"))
+    return Document(url=url, title=title, text=text, outlet=outlet, published=published,
+                    source=source, kind="page")
+
+
+def _canonical_from_html(html: str) -> str | None:
+    # trafilatura prefers og:url; a page's rel=canonical is the stronger claim.
+    try:
+        tree = lxml.html.fromstring(html[:200_000].encode("utf-8", "replace"))
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    for href in tree.xpath('//link[@rel="canonical"]/@href'):
+        if str(href).startswith(("http://", "https://")):
+            return str(href)
+    for content in tree.xpath('//meta[@property="og:url"]/@content'):
+        if str(content).startswith(("http://", "https://")):
+            return str(content)
+    return None
+
+
+def _published_from_html(html: str) -> str | None:
+    match = re.search(
+        r'<meta[^>]+(?:property|name)=["\'](?:article:published_time|datePublished|'
+        r'pubdate|publish-date|date)["\'][^>]*content=["\']([^"\']+)', html[:200_000], re.I)
+    return iso_date(match.group(1)) if match else None
+
+
+_md = MarkdownIt("commonmark")
+
+
+def markdown_to_text(markdown: str) -> str:
+    rendered = _md.render(markdown)
+    if not rendered.strip():
+        return ""
+    tree = lxml.html.fromstring(f"<div>{rendered}</div>")
+    blocks = [" ".join(el.text_content().split()) for el in tree.iter(*_BLOCKS)]
+    return "\n".join(b for b in blocks if b)
+
+
+def extract_markdown(raw: bytes | str, *, source: str) -> Document:
+    """An article written as Markdown with YAML front matter (title, url, published, source)."""
+    text = _decode(raw)
+    try:
+        post = frontmatter.loads(text)
+    except Exception as exc:  # YAML errors come in several types
+        raise SourceError("bad_front_matter", f"{source}: unreadable front matter: {exc}") from exc
+    meta = post.metadata
+    url = str(meta.get("url") or meta.get("canonical_url") or "")
+    if not url:
+        raise SourceError("no_url", f"{source}: front matter has no url")
+    body = _tidy(markdown_to_text(post.content))
+    if len(body.split()) < MIN_ARTICLE_WORDS:
+        raise SourceError("no_article", f"{source}: too little article text")
+    url = canonical_url(url)
+    return Document(
+        url=url, title=" ".join(str(meta.get("title") or url).split()), text=body,
+        outlet=str(meta.get("source") or meta.get("outlet") or outlet_from_url(url)),
+        published=iso_date(meta.get("published") or meta.get("date")), source=source,
+        kind="markdown")
+
+
+def html_fragment_text(fragment: str) -> str:
+    """Text of a feed item's HTML content, one block per line."""
+    if not fragment.strip():
+        return ""
+    try:
+        tree = lxml.html.fromstring(f"<div>{fragment}</div>")
+    except (ValueError, lxml.etree.ParserError):
+        return ""
+    for bad in tree.xpath("//script|//style|//iframe|//noscript"):
+        bad.drop_tree()
+    blocks = [" ".join(el.text_content().split()) for el in tree.iter(*_BLOCKS)]
+    text = "\n".join(b for b in blocks if b)
+    return _tidy(text or tree.text_content())
+
+
+def parse_feed(raw: bytes, *, source: str, max_items: int = 500) -> Feed:
+    """Items of an RSS 2.0 or Atom feed; SourceError('not_a_feed') for anything else."""
+    parsed = feedparser.parse(raw)
+    version = getattr(parsed, "version", "")
+    if not version and not parsed.entries:
+        problem = getattr(parsed, "bozo_exception", None)
+        raise SourceError("not_a_feed", f"{source}: not an RSS or Atom feed"
+                          + (f" ({problem})" if problem else ""))
+    if parsed.bozo and not parsed.entries:
+        raise SourceError("malformed_feed", f"{source}: malformed feed ({parsed.bozo_exception})")
+    feed = Feed(title=str(parsed.feed.get("title", "")), link=str(parsed.feed.get("link", "")))
+    if len(parsed.entries) > max_items:
+        log.info("%s: %d items, keeping the first %d", source, len(parsed.entries), max_items)
+    for entry in parsed.entries[:max_items]:
+        link = str(entry.get("link") or "")
+        content = ""
+        full = False
+        if entry.get("content"):
+            content = str(entry.content[0].get("value", ""))
+            full = len(html_fragment_text(content).split()) >= MIN_ARTICLE_WORDS
+        if not content:
+            content = str(entry.get("summary", ""))
+        published = (iso_date(entry.get("published_parsed")) or iso_date(entry.get("updated_parsed"))
+                     or iso_date(entry.get("published")))
+        feed.items.append(FeedItem(guid=str(entry.get("id") or link), link=link,
+                                   title=" ".join(str(entry.get("title", "")).split()),
+                                   published=published, html=content, full_text=full))
+    return feed
+
+
+def looks_like_feed(raw: bytes) -> bool:
+    head = raw[:1024].lstrip().lower()
+    return head.startswith(b"<?xml") and (b"<rss" in raw[:4096].lower() or b"<feed" in raw[:4096].lower()) \
+        or head.startswith((b"<rss", b"<feed"))
+
+
+def feed_item_document(item: FeedItem, feed: Feed, *, source: str) -> Document:
+    """A document from a feed item that carries its full text."""
+    text = html_fragment_text(item.html)
+    if len(text.split()) < MIN_ARTICLE_WORDS:
+        raise SourceError("summary_only", f"{item.link or source}: item has only a summary")
+    if not item.link:
+        raise SourceError("no_url", f"{source}: item without a link")
+    url = canonical_url(item.link)
+    return Document(url=url, title=item.title or url, text=text,
+                    outlet=feed.title or outlet_from_url(url), published=item.published,
+                    source=source, kind="feed")

@@ -1,0 +1,153 @@
+"""Polite, bounded HTTP fetching: timeouts, size limit, bounded redirects, address guard."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+
+from .errors import SourceError
+from .netguard import AddressPolicy, GuardedResolver
+from .settings import FetchSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FetchResult:
+    url: str  # final URL after redirects
+    status: int
+    body: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    location: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+class Fetcher:
+    """One aiohttp session with per-host politeness; use as an async context manager."""
+
+    def __init__(self, settings: FetchSettings) -> None:
+        self.settings = settings
+        self.policy = AddressPolicy(settings.allow_private)
+        self._session: aiohttp.ClientSession | None = None
+        self._host_locks: dict[str, asyncio.Lock] = {}
+        self._host_last: dict[str, float] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.policy), limit=8,
+                                         ttl_dns_cache=60)
+        timeout = aiohttp.ClientTimeout(total=self.settings.timeout_s,
+                                        sock_connect=self.settings.connect_timeout_s,
+                                        sock_read=self.settings.timeout_s)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=timeout,
+            headers={"User-Agent": self.settings.user_agent,
+                     "Accept": "text/html,application/xhtml+xml,application/rss+xml,"
+                               "application/atom+xml,application/xml;q=0.9,*/*;q=0.8"})
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _polite(self, host: str) -> asyncio.Lock:
+        return self._host_locks.setdefault(host, asyncio.Lock())
+
+    async def get(self, url: str, *, etag: str | None = None,
+                  last_modified: str | None = None) -> FetchResult:
+        """GET url, following at most max_redirects redirects, each hop re-checked."""
+        if self._session is None:
+            raise RuntimeError("Fetcher used outside 'async with'")
+        seen: set[str] = set()
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            parts = urlsplit(current)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise SourceError("bad_url", f"not an http(s) URL: {current}")
+            self._check_literal(parts.hostname)
+            if current in seen:
+                raise SourceError("redirect_loop", f"redirect loop at {current}")
+            seen.add(current)
+            headers = {}
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+            result = await self._one(current, parts.hostname, headers)
+            if 300 <= result.status < 400 and result.status != 304:
+                location = result.location
+                if not location:
+                    raise SourceError(f"http_{result.status}", f"redirect without Location: {current}")
+                current = urljoin(current, location)
+                continue
+            return result
+        raise SourceError("too_many_redirects",
+                          f"more than {self.settings.max_redirects} redirects from {url}")
+
+    def _check_literal(self, host: str) -> None:
+        # aiohttp skips the resolver for IP literals, so check them here.
+        try:
+            ip = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return
+        self.policy.check(host, str(ip))
+
+    async def _one(self, url: str, host: str, headers: dict[str, str]) -> FetchResult:
+        assert self._session is not None
+        lock = await self._polite(host)
+        async with lock:
+            wait = self._host_last.get(host, 0.0) + self.settings.per_host_delay_s - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                return await self._request(url, headers)
+            finally:
+                self._host_last[host] = time.monotonic()
+
+    async def _request(self, url: str, headers: dict[str, str]) -> FetchResult:
+        assert self._session is not None
+        limit = self.settings.max_bytes
+        try:
+            async with self._session.get(url, headers=headers, allow_redirects=False) as resp:
+                if 300 <= resp.status < 400 and resp.status != 304:
+                    return FetchResult(url, resp.status, b"", "", None, None,
+                                       location=resp.headers.get("Location"))
+                if resp.status >= 400:
+                    raise SourceError(f"http_{resp.status}", f"HTTP {resp.status} from {url}")
+                declared = resp.content_length
+                if declared is not None and declared > limit:
+                    raise SourceError("too_large", f"{url} is {declared} bytes (limit {limit})")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.content.iter_chunked(65536):
+                    size += len(chunk)
+                    if size > limit:
+                        raise SourceError("too_large", f"{url} exceeds {limit} bytes")
+                    chunks.append(chunk)
+                return FetchResult(
+                    url=str(resp.url), status=resp.status, body=b"".join(chunks),
+                    content_type=resp.headers.get("Content-Type", ""),
+                    etag=resp.headers.get("ETag"), last_modified=resp.headers.get("Last-Modified"))
+        except SourceError:
+            raise
+        except TimeoutError as exc:
+            raise SourceError("timeout", f"timed out fetching {url}") from exc
+        except aiohttp.TooManyRedirects as exc:
+            raise SourceError("too_many_redirects", f"too many redirects from {url}") from exc
+        except aiohttp.ClientConnectorError as exc:
+            inner = exc.__cause__ or exc.os_error
+            if isinstance(inner, SourceError):
+                raise inner from None
+            raise SourceError("connection", f"cannot connect to {url}: {exc.os_error}") from exc
+        except aiohttp.ClientError as exc:
+            raise SourceError("connection", f"error fetching {url}: {exc}") from exc

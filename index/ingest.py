@@ -1,0 +1,343 @@
+"""The ingest pipeline: sources -> documents -> passages -> vectors -> a published snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import snapshot, store, vectors
+from .chunk import Passage, chunk
+from .dedupe import signature, similarity
+from .embed import MODEL_NAME, Encoder
+from .extract import Document
+from .settings import Settings
+from .sources import Collected, collect
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 2048  # passages per embedding call, bounding memory and giving progress
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass
+class IngestSummary:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    passages_embedded: int = 0
+    seconds: float = 0.0
+    snapshot: str | None = None
+    published: bool = False
+    failures: list[dict[str, str]] = field(default_factory=list)
+    new_urls: list[str] = field(default_factory=list)
+    updated_urls: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def line(self) -> str:
+        rate = self.passages_embedded / self.seconds if self.seconds else 0.0
+        return (f"articles: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.removed} removed, {self.failed} failed; {self.passages_embedded} passages "
+                f"embedded in {self.seconds:.1f}s ({rate:.0f}/s); snapshot {self.snapshot or '-'}")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+EncoderSource = Encoder | Callable[[], Encoder]
+
+
+class _LazyEncoder:
+    """Load the model only when something needs embedding: an unchanged re-ingest never does."""
+
+    def __init__(self, source: EncoderSource) -> None:
+        self._source = source
+        self._encoder: Encoder | None = source if isinstance(source, Encoder) else None
+
+    def get(self) -> Encoder:
+        if self._encoder is None:
+            assert callable(self._source)
+            self._encoder = self._source()
+        return self._encoder
+
+
+def content_hash(doc: Document) -> str:
+    h = hashlib.sha256()
+    for part in (doc.title, doc.outlet, doc.published or "", doc.text):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+async def ingest(sources: Iterable[str], settings: Settings, encoder: EncoderSource, *,
+                 full: bool = False, prune: bool = False,
+                 progress: ProgressFn | None = None) -> IngestSummary:
+    """Ingest sources into a new snapshot and publish it; see module docs for guarantees."""
+    data_dir = settings.data_dir
+    with snapshot.ingest_lock(data_dir):
+        return await _ingest_locked(list(sources), settings, _LazyEncoder(encoder),
+                                    full=full, prune=prune, progress=progress)
+
+
+async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEncoder, *,
+                         full: bool, prune: bool, progress: ProgressFn | None) -> IngestSummary:
+    started = time.perf_counter()
+    data_dir = settings.data_dir
+    snapshot.clean_stale(data_dir)
+    name = snapshot.new_name()
+    building = snapshot.start_build(data_dir, name)
+    summary = IngestSummary()
+    try:
+        base = None if full else _base_snapshot(data_dir)
+        flat = None
+        if base is not None:
+            await asyncio.to_thread(shutil.copyfile, base / snapshot.DB_FILE, building / snapshot.DB_FILE)
+            flat = await asyncio.to_thread(vectors.load, base / vectors.FLAT_FILE)
+        db = await store.connect(building / snapshot.DB_FILE)
+        try:
+            await store.migrate(db)
+            st = store.Store(db)
+            known_sources = await st.source_hashes()
+            existing = await st.article_hashes()
+            if progress:
+                progress("reading sources", 0, 0)
+            collected = await collect(sources, settings, known_sources, set(existing))
+            changed = await _apply(db, st, collected, existing, settings, lazy, flat, summary,
+                                   prune=prune, progress=progress)
+            flat = changed.flat
+            run_started = _now()
+            summary.seconds = time.perf_counter() - started
+            summary.failed = len(collected.failures)
+            summary.failures = [{"source": f.source, "reason": f.reason, "message": f.message}
+                                for f in collected.failures]
+            if not changed.any and base is not None:
+                # Nothing to publish: the live snapshot already holds this content.
+                summary.snapshot = base.name
+                return summary
+            await db.execute("INSERT INTO runs(started, finished, summary) VALUES (?, ?, ?)",
+                             (run_started, _now(), json.dumps(summary.to_json())))
+            await db.commit()
+            counts = await st.counts()
+        finally:
+            await db.close()
+        dimension = flat.d if flat is not None else lazy.get().dimension
+        if flat is None:
+            flat = vectors.new_flat(dimension)
+        if progress:
+            progress("writing index", 0, 0)
+        await asyncio.to_thread(vectors.save, flat, building / vectors.FLAT_FILE)
+        if vectors.wants_ann(flat.ntotal, settings.vectors):
+            ann = await asyncio.to_thread(vectors.build_hnsw, flat, settings.vectors)
+            await asyncio.to_thread(vectors.save, ann, building / vectors.ANN_FILE)
+        if flat.ntotal != counts["passages"]:
+            raise RuntimeError(f"vector count {flat.ntotal} != passage count {counts['passages']}")
+        summary.seconds = time.perf_counter() - started
+        info = {
+            "snapshot": name, "model": MODEL_NAME, "dimension": dimension,
+            "articles": counts["articles"], "passages": counts["passages"],
+            "stories": counts["stories"], "built_at": _now(), "schema": store.SCHEMA_VERSION,
+            "vector_index": "hnsw" if (building / vectors.ANN_FILE).exists() else "flat",
+            "versions": _versions(), "last_ingest": summary.to_json() | {"failures": summary.failures[:20]},
+        }
+        await asyncio.to_thread(snapshot.write_manifest, building, info)
+        await asyncio.to_thread(snapshot.publish, data_dir, building, name)
+        summary.snapshot = name
+        summary.published = True
+        snapshot.prune_old(data_dir, settings.keep_snapshots)
+        return summary
+    finally:
+        if building.exists():
+            shutil.rmtree(building, ignore_errors=True)
+
+
+def _base_snapshot(data_dir: Path) -> Path | None:
+    """The snapshot to build on: the live one, or the newest good one if it is damaged."""
+    name = snapshot.current_name(data_dir)
+    if name is None:
+        return None
+    live = snapshot.snapshots_dir(data_dir) / name
+    try:
+        snapshot.check_files(live, snapshot.read_manifest(live))
+        return live
+    except Exception as exc:
+        log.error("live snapshot %s is damaged (%s); building on the newest good one", name, exc)
+    good = snapshot.good_snapshots(data_dir)
+    return good[0] if good else None
+
+
+@dataclass
+class _Changes:
+    any: bool
+    flat: Any
+
+
+async def _apply(db: Any, st: store.Store, collected: Collected,
+                 existing: dict[str, tuple[int, str]], settings: Settings, lazy: _LazyEncoder,
+                 flat: Any, summary: IngestSummary, *, prune: bool,
+                 progress: ProgressFn | None) -> _Changes:
+    todo: list[tuple[Document, str, int | None]] = []
+    for url, doc in collected.documents.items():
+        digest = content_hash(doc)
+        old = existing.get(url)
+        if old is None:
+            todo.append((doc, digest, None))
+        elif old[1] != digest:
+            todo.append((doc, digest, old[0]))
+        else:
+            summary.unchanged += 1
+    # Articles from sources that were skipped as unchanged count as unchanged too.
+    summary.unchanged += len(collected.seen_urls - set(collected.documents)
+                             - {u for u in collected.seen_urls if u not in existing})
+    removed_ids: list[int] = []
+    stale = [old_id for _, _, old_id in todo if old_id is not None]
+    if prune:
+        keep = collected.seen_urls | set(collected.documents)
+        gone = [aid for url, (aid, _) in existing.items() if url not in keep]
+        summary.removed = len(gone)
+        stale.extend(gone)
+    await db.execute("BEGIN")
+    if stale:
+        removed_ids = await st.delete_articles(stale)
+    chunked: list[tuple[Document, str, int | None, list[Passage]]] = []
+    for doc, digest, old_id in todo:
+        passages = chunk(doc.text, settings.chunk)
+        if passages:
+            chunked.append((doc, digest, old_id, passages))
+        else:
+            collected.fail(doc.source, "no_passages", f"{doc.url}: no sentences to index")
+    total = sum(len(p) for *_, p in chunked)
+    if flat is None and (chunked or stale):
+        flat = vectors.new_flat(lazy.get().dimension)
+    if removed_ids:
+        vectors.remove(flat, removed_ids)
+    async with db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'passages'") as cur:
+        row = await cur.fetchone()
+    next_id = (int(row[0]) if row else 0) + 1
+    done = 0
+    now = _now()
+    # Articles are written in embedding batches: one transaction, one encode call each.
+    batch: list[tuple[Document, str, int | None, list[Passage]]] = []
+    batch_size = 0
+    for item in chunked:
+        batch.append(item)
+        batch_size += len(item[3])
+        if batch_size >= EMBED_BATCH:
+            next_id = await _write_batch(db, batch, next_id, now, lazy, flat, settings, summary)
+            done += batch_size
+            batch, batch_size = [], 0
+            if progress:
+                progress("embedding", done, total)
+    if batch:
+        next_id = await _write_batch(db, batch, next_id, now, lazy, flat, settings, summary)
+        done += batch_size
+        if progress:
+            progress("embedding", done, total)
+    await db.commit()
+    # Source fingerprints: unchanged files are skipped wholesale next time.
+    await db.execute("BEGIN")
+    await db.executemany(
+        "INSERT INTO sources(locator, raw_hash, urls, seen_run) VALUES (?, ?, ?, 0) "
+        "ON CONFLICT(locator) DO UPDATE SET raw_hash = excluded.raw_hash, urls = excluded.urls",
+        [(loc, h, json.dumps(urls)) for loc, (h, urls) in collected.source_hashes.items()
+         if loc not in {f.source for f in collected.failures if f.reason == "no_passages"}])
+    await db.commit()
+    summary.new = sum(1 for _, _, old, _ in chunked if old is None)
+    summary.updated = sum(1 for _, _, old, _ in chunked if old is not None)
+    summary.new_urls = [d.url for d, _, old, _ in chunked if old is None]
+    summary.updated_urls = [d.url for d, _, old, _ in chunked if old is not None]
+    return _Changes(any=bool(chunked or stale or collected.source_hashes and db.total_changes),
+                    flat=flat)
+
+
+async def _write_batch(db: Any, batch: list[tuple[Document, str, int | None, list[Passage]]],
+                       next_id: int, now: str, lazy: _LazyEncoder, flat: Any,
+                       settings: Settings, summary: IngestSummary) -> int:
+    texts: list[str] = []
+    rows: list[tuple[int, int, int, int, int, str]] = []
+    fts: list[tuple[int, str, str]] = []
+    ids: list[int] = []
+    await db.execute("BEGIN") if not db.in_transaction else None
+    for doc, digest, _old_id, passages in batch:
+        story_id = await _story_for(db, doc, settings)
+        sig = await asyncio.to_thread(signature, doc.text)
+        cur = await db.execute(
+            "INSERT INTO articles(url, title, outlet, published, text, content_hash, source, kind, "
+            "story_id, signature, first_seen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(url) DO NOTHING",
+            (doc.url, doc.title, doc.outlet, doc.published, doc.text, digest, doc.source, doc.kind,
+             story_id, sig, now, now))
+        article_id = cur.lastrowid
+        if story_id is None:
+            await db.execute("UPDATE articles SET story_id = id WHERE id = ?", (article_id,))
+        for p in passages:
+            pid = next_id
+            next_id += 1
+            body = p.text(doc.text)
+            rows.append((pid, article_id, p.ord, p.start, p.end, json.dumps(p.sentences)))
+            fts.append((pid, body, doc.title))
+            # The title gives every passage its article's topic; quotes come from the body only.
+            texts.append(f"{doc.title}\n{body}")
+            ids.append(pid)
+    encoder = lazy.get()
+    vecs = await asyncio.to_thread(encoder.encode, texts)
+    await db.executemany(
+        "INSERT INTO passages(id, article_id, ord, start, end, sentences) VALUES (?,?,?,?,?,?)", rows)
+    await db.executemany("INSERT INTO passages_fts(rowid, body, title) VALUES (?,?,?)", fts)
+    vectors.add(flat, np.asarray(ids, dtype=np.int64), vecs)
+    summary.passages_embedded += len(ids)
+    return next_id
+
+
+async def _story_for(db: Any, doc: Document, settings: Settings) -> int | None:
+    """The story id of an earlier near-duplicate of doc, if there is one."""
+    sig = await asyncio.to_thread(signature, doc.text)
+    params: tuple[Any, ...]
+    if doc.published:
+        day = dt.date.fromisoformat(doc.published)
+        window = dt.timedelta(days=settings.search.dedupe_window_days)
+        sql = ("SELECT id, story_id, signature FROM articles WHERE published BETWEEN ? AND ? "
+               "AND url != ?")
+        params = ((day - window).isoformat(), (day + window).isoformat(), doc.url)
+    else:
+        sql = "SELECT id, story_id, signature FROM articles WHERE published IS NULL AND url != ?"
+        params = (doc.url,)
+    best: tuple[float, int] | None = None
+    async with db.execute(sql, params) as cur:
+        async for row in cur:
+            if row[2] is None:
+                continue
+            sim = similarity(sig, row[2])
+            if sim >= settings.search.dedupe_similarity and (best is None or sim > best[0]):
+                best = (sim, int(row[1] or row[0]))
+    return best[1] if best else None
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {}
+    for pkg in ("docket", "faiss-cpu", "sentence-transformers", "torch", "trafilatura"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out

@@ -1,0 +1,63 @@
+"""Turning a user's question into safe search inputs: cleaned text, terms, an FTS5 query."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import QueryError
+from .text import STOPWORDS, clean_question, stem, words
+
+MAX_QUESTION_CHARS = 1000  # the model reads ~256 tokens anyway; the rest is noise
+MAX_TERMS = 24
+
+# Capitalized runs such as "Getty Images", "Bartz v. Anthropic", "Sora 2".
+_NAME_RE = re.compile(
+    r"\b[A-Z][\w'’&-]*(?:\s+(?:v\.?|vs\.?|of|and|&|de|la)?\s*[A-Z0-9][\w'’&-]*)+")
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # cleaned question, for the embedding
+    terms: list[str]  # porter stems of content words, unique
+    phrases: list[list[str]]  # multi-word names as stem sequences
+    fts: str | None  # an FTS5 MATCH expression with every token quoted, or None
+
+
+def _quote(token: str) -> str:
+    # Inside double quotes FTS5 treats everything as text; a quote is escaped by doubling.
+    return '"' + token.replace('"', '""') + '"'
+
+
+def parse(question: str) -> Query:
+    """Validate and prepare a question; QueryError when there is nothing to search for."""
+    text = clean_question(question)
+    if not text:
+        raise QueryError("Ask a question in words, for example: What did Japan ask OpenAI about Sora 2?")
+    text = text[:MAX_QUESTION_CHARS]
+    tokens = [w for w in words(text) if any(ch.isalnum() for ch in w)]
+    if not tokens:
+        raise QueryError("That question has no words to search for.")
+    content = [w for w in tokens if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    terms: list[str] = []
+    raw: list[str] = []
+    for w in content or tokens:
+        s = stem(w)
+        if s and s not in terms:
+            terms.append(s)
+            raw.append(w)
+    terms, raw = terms[:MAX_TERMS], raw[:MAX_TERMS]
+    phrases: list[list[str]] = []
+    raw_phrases: list[str] = []
+    for match in _NAME_RE.finditer(text):
+        parts = words(match.group(0))
+        stems = [stem(w) for w in parts]
+        if len(parts) > 1 and stems not in phrases:
+            phrases.append(stems)
+            raw_phrases.append(" ".join(parts))
+    # OR of every word, plus each multi-word name as a phrase: bm25 rewards passages
+    # that match more, and rarer, words; a matched phrase ranks higher still. The
+    # words go in unstemmed: the FTS5 porter tokenizer stems query and index alike.
+    pieces = [_quote(w) for w in raw] + [_quote(p) for p in raw_phrases[:6]]
+    fts = " OR ".join(pieces) if pieces else None
+    return Query(text=text, terms=terms, phrases=phrases, fts=fts)

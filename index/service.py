@@ -1,0 +1,220 @@
+"""The index as the bot and the CLI use it: open, search, latest, stats, hot reload."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import faiss
+import numpy as np
+
+from . import search as search_mod
+from . import snapshot, store, vectors
+from .embed import Encoder
+from .errors import IndexNotReady, QueryError, SnapshotError
+from .results import Result, SearchResponse
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedSnapshot:
+    """One published snapshot held open read-only. Never mutated; replaced whole on reload."""
+
+    name: str
+    path: Path
+    manifest: dict[str, Any]
+    db: aiosqlite.Connection
+    store: store.Store
+    vectors: faiss.Index
+    settings: Settings
+
+    @property
+    def passages(self) -> int:
+        return int(self.vectors.ntotal)
+
+    def reconstruct(self, ids: list[int]) -> dict[int, np.ndarray]:
+        out = {}
+        for pid in ids:
+            try:
+                out[pid] = self.vectors.reconstruct(int(pid))
+            except RuntimeError:  # not in the index
+                continue
+        return out
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def load_snapshot(path: Path, settings: Settings, *, model: str, dimension: int,
+                        checksums: bool = True) -> LoadedSnapshot:
+    """Open a snapshot after checking it against its manifest and the configured model."""
+    manifest = await asyncio.to_thread(snapshot.read_manifest, path)
+    snapshot.check_model(manifest, model, dimension)
+    await asyncio.to_thread(snapshot.check_files, path, manifest, checksums=checksums)
+    ann = path / vectors.ANN_FILE
+    try:
+        index = await asyncio.to_thread(vectors.load, ann if ann.exists() else path / vectors.FLAT_FILE)
+    except RuntimeError as exc:
+        raise SnapshotError(f"{path / vectors.FLAT_FILE}: unreadable FAISS index ({exc})") from exc
+    vectors.set_search_params(index, settings.vectors)
+    if index.ntotal != manifest.data["passages"] or index.d != dimension:
+        raise SnapshotError(f"{path}: FAISS holds {index.ntotal} vectors of {index.d} dims, "
+                            f"manifest says {manifest.data['passages']} of {dimension}")
+    db = await store.connect(path / snapshot.DB_FILE, readonly=True)
+    try:
+        async with db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        if not row or row[0] != store.SCHEMA_VERSION:
+            raise SnapshotError(f"{path / snapshot.DB_FILE}: schema {row and row[0]}, "
+                                f"expected {store.SCHEMA_VERSION}")
+    except aiosqlite.DatabaseError as exc:
+        await db.close()
+        raise SnapshotError(f"{path / snapshot.DB_FILE}: unreadable database ({exc})") from exc
+    except SnapshotError:
+        await db.close()
+        raise
+    return LoadedSnapshot(name=manifest.name, path=path, manifest=manifest.data, db=db,
+                          store=store.Store(db), vectors=index, settings=settings)
+
+
+class DocketIndex:
+    """A searchable index that follows the data directory's published snapshots."""
+
+    def __init__(self, settings: Settings, encoder: Encoder) -> None:
+        self.settings = settings
+        self.encoder = encoder
+        self._snap: LoadedSnapshot | None = None
+        self._retired: list[tuple[float, LoadedSnapshot]] = []
+        self._reload_lock = asyncio.Lock()
+        self.last_reload_error: str | None = None
+        self.search_latencies_ms: list[float] = []
+
+    @property
+    def snapshot(self) -> LoadedSnapshot:
+        if self._snap is None:
+            raise IndexNotReady("the index is not loaded yet")
+        return self._snap
+
+    @property
+    def ready(self) -> bool:
+        return self._snap is not None
+
+    async def open(self) -> DocketIndex:
+        """Load the live snapshot; IndexNotReady when there is none."""
+        await self.reload_if_changed(force=True)
+        if self._snap is None:
+            raise IndexNotReady(self.last_reload_error or
+                                f"no index in {self.settings.data_dir}: run `python -m index ingest --sample`")
+        return self
+
+    async def reload_if_changed(self, *, force: bool = False) -> bool:
+        """Swap to a newly published snapshot; a broken one is refused and the old kept."""
+        async with self._reload_lock:
+            name = snapshot.current_name(self.settings.data_dir)
+            if name is None or (not force and self._snap is not None and self._snap.name == name):
+                return False
+            if self._snap is not None and self._snap.name == name:
+                return False
+            path = snapshot.snapshots_dir(self.settings.data_dir) / name
+            try:
+                new = await load_snapshot(path, self.settings, model=self.encoder.name,
+                                          dimension=self.encoder.dimension)
+            except SnapshotError as exc:
+                if self.last_reload_error != str(exc):
+                    log.error("refusing snapshot %s: %s", name, exc)
+                self.last_reload_error = str(exc)
+                return False
+            old, self._snap = self._snap, new
+            self.last_reload_error = None
+            log.info("serving snapshot %s (%d passages)", new.name, new.passages)
+            if old is not None:
+                # Searches still running on the old snapshot finish before it is closed.
+                self._retired.append((time.monotonic(), old))
+            await self._close_retired()
+            return True
+
+    async def _close_retired(self, grace_s: float = 30.0) -> None:
+        keep = []
+        for when, snap in self._retired:
+            if time.monotonic() - when > grace_s:
+                await snap.close()
+            else:
+                keep.append((when, snap))
+        self._retired = keep
+
+    async def search(self, question: str, *, k: int | None = None, offset: int = 0,
+                     now: dt.date | None = None) -> SearchResponse:
+        snap = self.snapshot
+        started = time.perf_counter()
+        response = await search_mod.search(snap, self.encoder.encode_query, question,
+                                           k=k or self.settings.search.results, offset=offset,
+                                           now=now)
+        self.search_latencies_ms = (self.search_latencies_ms + [(time.perf_counter() - started) * 1000])[-100:]
+        return response
+
+    async def latest(self, topic: str | None = None, *, days: int | None = None, count: int = 5,
+                     now: dt.date | None = None) -> list[Result]:
+        """The newest stories, newest first; on a topic when one is given."""
+        snap = self.snapshot
+        today = now or dt.datetime.now(dt.UTC).date()
+        since = (today - dt.timedelta(days=days)).isoformat() if days else None
+        if topic and topic.strip():
+            try:
+                response = await search_mod.search(snap, self.encoder.encode_query,
+                                                   f"latest {topic}", k=50, now=today)
+            except QueryError:
+                return []
+            results = [r for r in response.results if not since or (r.published or "") >= since]
+            results.sort(key=lambda r: r.published or "", reverse=True)
+            return results[:count]
+        rows = await snap.store.newest(since=since, until=today.isoformat(), limit=count)
+        out = []
+        for row in rows:
+            first = await snap.store.first_passage(row.id)
+            lede = ""
+            start = 0
+            if first and first["sentences"]:
+                s, e = first["sentences"][0]
+                lede, start = row.text[s:e], s
+            members = await snap.store.story_members([row.story_id or row.id])
+            others = [m for m in members.get(row.story_id or row.id, []) if m.id != row.id]
+            out.append(Result(url=row.url, title=row.title, outlet=row.outlet,
+                              published=row.published, snippet=lede, score=0.0, relevance=0.0,
+                              also_reported_by=[m.url for m in others],
+                              also_reported_by_outlets=[m.outlet for m in others],
+                              article_id=row.id, passage_id=first["id"] if first else 0,
+                              snippet_start=start, trailing_ellipsis=True))
+        return out
+
+    async def stats(self) -> dict[str, Any]:
+        snap = self.snapshot
+        counts = await snap.store.counts()
+        built = snap.manifest.get("built_at")
+        age_s = None
+        if built:
+            age_s = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(built)).total_seconds()
+        return {
+            "articles": counts["articles"], "passages": counts["passages"],
+            "stories": counts["stories"], "snapshot": snap.name, "built_at": built,
+            "age_seconds": age_s, "model": snap.manifest.get("model"),
+            "vector_index": snap.manifest.get("vector_index"),
+            "last_ingest": snap.manifest.get("last_ingest"),
+            "outlets": await snap.store.outlets(),
+            "reload_error": self.last_reload_error,
+        }
+
+    async def close(self) -> None:
+        for _, snap in self._retired:
+            await snap.close()
+        self._retired = []
+        if self._snap is not None:
+            await self._snap.close()
+            self._snap = None

@@ -1,0 +1,190 @@
+"""Typed settings for the index: documented defaults in config/settings.toml, overridable by env.
+
+Precedence, highest first: explicit arguments (CLI flags), environment variables
+(`DOCKET_DATA_DIR`, or `DOCKET__SECTION__KEY` for any key), the TOML file, the
+defaults below. The defaults here mirror `config/settings.toml`; the file is the
+documentation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+CONFIG_ENV = "DOCKET_CONFIG"
+DATA_DIR_ENV = "DOCKET_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    backend: str = "torch"  # "torch" or "onnx"
+    batch_size: int = 64
+    max_seq_length: int = 256
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    min_words: int = 40
+    max_words: int = 150
+    overlap_sentences: int = 1
+
+
+@dataclass(frozen=True)
+class VectorSettings:
+    # "auto": exact (flat) below hnsw_threshold passages, HNSW above it.
+    kind: str = "auto"
+    hnsw_threshold: int = 50_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 96
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    dense_k: int = 50
+    lexical_k: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    title_weight: float = 2.0
+    results: int = 3
+    # Abstain when the best relevance falls below this. Derived from data with
+    # `python -m index calibrate` on the development question set.
+    min_relevance: float = 0.42
+    snippet_chars: int = 300
+    stale_after_days: int = 30
+    dedupe_window_days: int = 4
+    dedupe_similarity: float = 0.6
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout_s: float = 20.0
+    connect_timeout_s: float = 5.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    per_host_delay_s: float = 1.0
+    user_agent: str = "DocketBot/0.1 (+https://github.com/docket-bot/docket; news index for a Discord bot)"
+    # Hosts or CIDR networks that may be fetched even though they are private.
+    allow_private: tuple[str, ...] = ()
+    max_items_per_feed: int = 500
+    max_item_age_days: int = 3650
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    model: ModelSettings = field(default_factory=ModelSettings)
+    chunk: ChunkSettings = field(default_factory=ChunkSettings)
+    vectors: VectorSettings = field(default_factory=VectorSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    sources: tuple[str, ...] = ()
+    keep_snapshots: int = 2
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_SECTIONS = {"model": ModelSettings, "chunk": ChunkSettings, "vectors": VectorSettings,
+             "search": SearchSettings, "fetch": FetchSettings}
+
+
+def _coerce(value: Any, target: Any, where: str) -> Any:
+    """Convert TOML or env values to the type of the default."""
+    if isinstance(target, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        return bool(value)
+    try:
+        if isinstance(target, int):
+            return int(value)
+        if isinstance(target, float):
+            return float(value)
+        if isinstance(target, tuple):
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            return tuple(value)
+        if isinstance(target, Path):
+            return Path(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: expected {type(target).__name__}, got {value!r}") from exc
+    return str(value)
+
+
+def _section(cls: type, values: dict[str, Any], where: str) -> Any:
+    default = cls()
+    known = {f.name for f in fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    kwargs = {k: _coerce(v, getattr(default, k), f"{where}.{k}") for k, v in values.items()}
+    return cls(**kwargs)
+
+
+def find_config(explicit: Path | None = None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file not found: {explicit}")
+        return explicit
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV} points to a missing file: {path}")
+        return path
+    local = Path("config/settings.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(config: Path | None = None, data_dir: Path | None = None,
+                  environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from file, environment and explicit overrides."""
+    env = dict(os.environ if environ is None else environ)
+    raw: dict[str, Any] = {}
+    path = find_config(config)
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from exc
+    # DOCKET__SECTION__KEY=value overrides any key.
+    for key, value in env.items():
+        if key.startswith("DOCKET__"):
+            parts = key[len("DOCKET__"):].lower().split("__")
+            node = raw
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+    base = Settings()
+    kwargs: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        section = raw.pop(name, {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"[{name}] must be a table")
+        kwargs[name] = _section(cls, section, name)
+    index_section = raw.pop("index", {})
+    for key, value in index_section.items():
+        if key not in {"data_dir", "sources", "keep_snapshots"}:
+            raise ConfigError(f"index: unknown setting {key}")
+        kwargs[key] = _coerce(value, getattr(base, key), f"index.{key}")
+    raw.pop("bot", None)  # read by bot.settings
+    if raw:
+        raise ConfigError(f"unknown section(s): {', '.join(sorted(raw))}")
+    if env.get(DATA_DIR_ENV):
+        kwargs["data_dir"] = Path(env[DATA_DIR_ENV])
+    if data_dir is not None:
+        kwargs["data_dir"] = data_dir
+    settings = Settings(**kwargs)
+    if settings.model.backend not in {"torch", "onnx"}:
+        raise ConfigError(f"model.backend must be 'torch' or 'onnx', not {settings.model.backend!r}")
+    if settings.vectors.kind not in {"auto", "flat", "hnsw"}:
+        raise ConfigError(f"vectors.kind must be auto, flat or hnsw, not {settings.vectors.kind!r}")
+    return settings

@@ -1,0 +1,198 @@
+"""Resolve ingest sources (paths, URLs, config, the bundled sample) into documents."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .errors import SourceError
+from .extract import (
+    Document,
+    extract_html,
+    extract_markdown,
+    feed_item_document,
+    looks_like_feed,
+    parse_feed,
+)
+from .fetch import Fetcher
+from .settings import Settings
+from .urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+MARKDOWN = {".md", ".markdown"}
+HTML = {".html", ".htm", ".xhtml"}
+FEEDS = {".xml", ".rss", ".atom"}
+# A page beats a Markdown copy, which beats a feed item's copy of the same URL, so
+# that one article reached through several sources keeps one stable text.
+_PRIORITY = {"page": 3, "markdown": 2, "feed": 1}
+
+
+def sample_dir() -> Path:
+    """The bundled sample corpus inside the installed package."""
+    return Path(str(resources.files("index") / "sample" / "articles"))
+
+
+@dataclass
+class Failure:
+    source: str
+    reason: str
+    message: str
+
+
+@dataclass
+class Collected:
+    documents: dict[str, Document] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    # locator -> (raw hash, urls): what each source produced, to skip it next time.
+    source_hashes: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    unchanged_sources: int = 0
+    seen_urls: set[str] = field(default_factory=set)
+    skipped_items: int = 0
+
+    def add(self, doc: Document) -> None:
+        self.seen_urls.add(doc.url)
+        old = self.documents.get(doc.url)
+        if old is None or _PRIORITY[doc.kind] > _PRIORITY[old.kind]:
+            self.documents[doc.url] = doc
+
+    def fail(self, source: str, reason: str, message: str) -> None:
+        log.warning("%s: %s", reason, message)
+        self.failures.append(Failure(source, reason, message))
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def expand_paths(sources: Iterable[str], collected: Collected) -> tuple[list[Path], list[str]]:
+    files: list[Path] = []
+    urls: list[str] = []
+    for source in sources:
+        if is_url(source):
+            urls.append(source)
+            continue
+        path = Path(source)
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and not p.name.startswith("."))
+        elif path.is_file():
+            files.append(path)
+        else:
+            collected.fail(source, "missing", f"{source}: no such file or directory")
+    return files, urls
+
+
+def _documents_from_bytes(raw: bytes, *, source: str, suffix: str,
+                          url_hint: str | None, collected: Collected) -> tuple[list[Document], list[str]]:
+    """Documents in one file or response body, plus links of summary-only feed items."""
+    if b"\x00" in raw[:8192]:
+        raise SourceError("binary", f"{source}: binary data, not text")
+    if suffix in MARKDOWN:
+        return [extract_markdown(raw, source=source)], []
+    if suffix in FEEDS or looks_like_feed(raw):
+        feed = parse_feed(raw, source=source)
+        docs: list[Document] = []
+        links: list[str] = []
+        for item in feed.items:
+            if item.full_text:
+                try:
+                    docs.append(feed_item_document(item, feed, source=source))
+                except SourceError as exc:
+                    collected.fail(source, exc.reason, str(exc))
+            elif item.link:
+                links.append(item.link)
+        return docs, links
+    if suffix in HTML or b"<html" in raw[:4096].lower() or b"<!doctype" in raw[:4096].lower():
+        return [extract_html(raw, source=source, url_hint=url_hint)], []
+    raise SourceError("unsupported", f"{source}: not HTML, Markdown or a feed")
+
+
+async def collect(sources: Iterable[str], settings: Settings,
+                  known_sources: dict[str, tuple[str, list[str]]],
+                  known_urls: set[str]) -> Collected:
+    """Read every source; failures are recorded and the rest goes on."""
+    collected = Collected()
+    files, urls = expand_paths(sources, collected)
+    pending_links: list[tuple[str, str]] = []
+    for path in files:
+        locator = str(path.resolve())
+        try:
+            raw = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            collected.fail(locator, "unreadable", f"{path}: {exc.strerror or exc}")
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
+        known = known_sources.get(locator)
+        if known and known[0] == digest:
+            collected.unchanged_sources += 1
+            collected.seen_urls.update(known[1])
+            collected.source_hashes[locator] = known
+            continue
+        try:
+            docs, links = await asyncio.to_thread(
+                _documents_from_bytes, raw, source=locator, suffix=path.suffix.lower(),
+                url_hint=None, collected=collected)
+        except SourceError as exc:
+            collected.fail(locator, exc.reason, str(exc))
+            continue
+        except Exception as exc:  # a parser bug must not sink the run
+            log.exception("unexpected error reading %s", path)
+            collected.fail(locator, "error", f"{path}: {type(exc).__name__}: {exc}")
+            continue
+        for doc in docs:
+            collected.add(doc)
+        for link in links:
+            # A local feed's summary-only item counts when its page is (or will be) indexed.
+            collected.skipped_items += 1
+            collected.seen_urls.add(canonical_url(link))
+        collected.source_hashes[locator] = (digest, [d.url for d in docs])
+    if urls:
+        async with Fetcher(settings.fetch) as fetcher:
+            for url in urls:
+                await _collect_url(fetcher, url, collected, known_sources, pending_links)
+            for feed_url, link in pending_links:
+                if canonical_url(link) in collected.documents or canonical_url(link) in known_urls:
+                    collected.seen_urls.add(canonical_url(link))
+                    continue
+                await _collect_url(fetcher, link, collected, known_sources, [], page_only=True,
+                                   via=feed_url)
+    return collected
+
+
+async def _collect_url(fetcher: Fetcher, url: str, collected: Collected,
+                       known_sources: dict[str, tuple[str, list[str]]],
+                       pending_links: list[tuple[str, str]], *, page_only: bool = False,
+                       via: str | None = None) -> None:
+    try:
+        result = await fetcher.get(url)
+    except SourceError as exc:
+        collected.fail(url, exc.reason, str(exc))
+        return
+    digest = hashlib.sha256(result.body).hexdigest()
+    known = known_sources.get(url)
+    if known and known[0] == digest:
+        collected.unchanged_sources += 1
+        collected.seen_urls.update(known[1])
+        collected.source_hashes[url] = known
+        return
+    try:
+        suffix = ".html" if page_only else ""
+        docs, links = await asyncio.to_thread(
+            _documents_from_bytes, result.body, source=url, suffix=suffix,
+            url_hint=result.url, collected=collected)
+    except SourceError as exc:
+        collected.fail(url, exc.reason, str(exc) + (f" (linked from {via})" if via else ""))
+        return
+    except Exception as exc:
+        log.exception("unexpected error reading %s", url)
+        collected.fail(url, "error", f"{url}: {type(exc).__name__}: {exc}")
+        return
+    for doc in docs:
+        collected.add(doc)
+    pending_links.extend((url, link) for link in links)
+    collected.source_hashes[url] = (digest, [d.url for d in docs])

@@ -1,0 +1,268 @@
+"""The SQLite side of a snapshot: schema, migrations and the queries ingest and search need."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+# Numbered migrations: index i brings the schema from version i to i + 1.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        outlet TEXT NOT NULL,
+        published TEXT,
+        text TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        story_id INTEGER,
+        signature BLOB,
+        first_seen TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX articles_published ON articles(published);
+    CREATE INDEX articles_story ON articles(story_id);
+    -- AUTOINCREMENT: a passage id is also its FAISS vector id and must never be reused.
+    CREATE TABLE passages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        ord INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        sentences TEXT NOT NULL
+    );
+    CREATE INDEX passages_article ON passages(article_id);
+    CREATE VIRTUAL TABLE passages_fts USING fts5(
+        body, title, tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    CREATE VIRTUAL TABLE passages_vocab USING fts5vocab(passages_fts, 'row');
+    CREATE TABLE sources (
+        locator TEXT PRIMARY KEY,
+        raw_hash TEXT NOT NULL,
+        urls TEXT NOT NULL,
+        seen_run INTEGER NOT NULL
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started TEXT NOT NULL,
+        finished TEXT,
+        summary TEXT
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
+    """Open a snapshot database; read-only connections treat the file as immutable."""
+    if readonly:
+        # Published snapshots never change, so SQLite may skip locking entirely.
+        db = await aiosqlite.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    else:
+        db = await aiosqlite.connect(path)
+        await db.execute("PRAGMA journal_mode = DELETE")
+        await db.execute("PRAGMA synchronous = FULL")
+        await db.execute("PRAGMA foreign_keys = ON")
+    db.row_factory = aiosqlite.Row
+    return db
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply pending migrations; returns the schema version."""
+    async with db.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(f"database schema {version} is newer than this code ({SCHEMA_VERSION})")
+    for number in range(version, SCHEMA_VERSION):
+        log.info("applying schema migration %d", number + 1)
+        await db.executescript(f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
+    return SCHEMA_VERSION
+
+
+@dataclass
+class ArticleRow:
+    id: int
+    url: str
+    title: str
+    outlet: str
+    published: str | None
+    text: str
+    content_hash: str
+    story_id: int | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> ArticleRow:
+        return cls(id=row["id"], url=row["url"], title=row["title"], outlet=row["outlet"],
+                   published=row["published"], text=row["text"],
+                   content_hash=row["content_hash"], story_id=row["story_id"])
+
+
+class Store:
+    """Queries over one snapshot database."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def counts(self) -> dict[str, int]:
+        out = {}
+        for name, sql in (("articles", "SELECT count(*) FROM articles"),
+                          ("passages", "SELECT count(*) FROM passages"),
+                          ("stories", "SELECT count(DISTINCT coalesce(story_id, id)) FROM articles")):
+            async with self.db.execute(sql) as cur:
+                row = await cur.fetchone()
+            out[name] = int(row[0]) if row else 0
+        return out
+
+    async def article_hashes(self) -> dict[str, tuple[int, str]]:
+        async with self.db.execute("SELECT url, id, content_hash FROM articles") as cur:
+            return {r[0]: (r[1], r[2]) async for r in cur}
+
+    async def source_hashes(self) -> dict[str, tuple[str, list[str]]]:
+        async with self.db.execute("SELECT locator, raw_hash, urls FROM sources") as cur:
+            return {r[0]: (r[1], json.loads(r[2])) async for r in cur}
+
+    async def passage_ids(self, article_ids: Sequence[int]) -> list[int]:
+        out: list[int] = []
+        for batch in _batches(article_ids, 500):
+            marks = ",".join("?" * len(batch))
+            async with self.db.execute(
+                    f"SELECT id FROM passages WHERE article_id IN ({marks})", batch) as cur:
+                out.extend([r[0] async for r in cur])
+        return out
+
+    async def delete_articles(self, article_ids: Sequence[int]) -> list[int]:
+        """Delete articles with their passages; returns the removed passage ids."""
+        removed = await self.passage_ids(article_ids)
+        for batch in _batches(removed, 500):
+            await self.db.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i in batch])
+        for batch in _batches(article_ids, 500):
+            marks = ",".join("?" * len(batch))
+            await self.db.execute(f"DELETE FROM passages WHERE article_id IN ({marks})", batch)
+            await self.db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
+        return removed
+
+    async def articles_by_ids(self, ids: Iterable[int]) -> dict[int, ArticleRow]:
+        ids = list(dict.fromkeys(ids))
+        out: dict[int, ArticleRow] = {}
+        for batch in _batches(ids, 500):
+            marks = ",".join("?" * len(batch))
+            async with self.db.execute(
+                    f"SELECT id, url, title, outlet, published, text, content_hash, story_id "
+                    f"FROM articles WHERE id IN ({marks})", batch) as cur:
+                async for row in cur:
+                    out[row["id"]] = ArticleRow.from_row(row)
+        return out
+
+    async def passages_by_ids(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        ids = list(dict.fromkeys(ids))
+        out: dict[int, dict[str, Any]] = {}
+        for batch in _batches(ids, 500):
+            marks = ",".join("?" * len(batch))
+            async with self.db.execute(
+                    f"SELECT id, article_id, ord, start, end, sentences FROM passages "
+                    f"WHERE id IN ({marks})", batch) as cur:
+                async for row in cur:
+                    out[row["id"]] = {"id": row["id"], "article_id": row["article_id"],
+                                      "ord": row["ord"], "start": row["start"], "end": row["end"],
+                                      "sentences": json.loads(row["sentences"])}
+        return out
+
+    async def lexical(self, match: str, limit: int, title_weight: float) -> list[tuple[int, float]]:
+        """Passage ids and bm25 scores (lower is better in SQLite; negated here)."""
+        sql = ("SELECT rowid, bm25(passages_fts, 1.0, ?) AS score FROM passages_fts "
+               "WHERE passages_fts MATCH ? ORDER BY score LIMIT ?")
+        async with self.db.execute(sql, (title_weight, match, limit)) as cur:
+            return [(int(r[0]), -float(r[1])) async for r in cur]
+
+    async def story_members(self, story_ids: Iterable[int]) -> dict[int, list[ArticleRow]]:
+        ids = list(dict.fromkeys(story_ids))
+        out: dict[int, list[ArticleRow]] = {}
+        for batch in _batches(ids, 500):
+            marks = ",".join("?" * len(batch))
+            async with self.db.execute(
+                    f"SELECT id, url, title, outlet, published, '' AS text, content_hash, story_id "
+                    f"FROM articles WHERE story_id IN ({marks}) ORDER BY published, id", batch) as cur:
+                async for row in cur:
+                    out.setdefault(row["story_id"], []).append(ArticleRow.from_row(row))
+        return out
+
+    async def newest(self, *, since: str | None, until: str | None, limit: int) -> list[ArticleRow]:
+        """Newest articles (one per story), newest first."""
+        clauses = ["published IS NOT NULL"]
+        params: list[Any] = []
+        if since:
+            clauses.append("published >= ?")
+            params.append(since)
+        if until:
+            clauses.append("published <= ?")
+            params.append(until)
+        sql = (f"SELECT id, url, title, outlet, published, text, content_hash, story_id "
+               f"FROM articles WHERE {' AND '.join(clauses)} ORDER BY published DESC, id DESC")
+        out: list[ArticleRow] = []
+        seen: set[int] = set()
+        async with self.db.execute(sql, params) as cur:
+            async for row in cur:
+                art = ArticleRow.from_row(row)
+                story = art.story_id or art.id
+                if story in seen:
+                    continue
+                seen.add(story)
+                out.append(art)
+                if len(out) >= limit:
+                    break
+        return out
+
+    async def document_frequencies(self, terms: Iterable[str]) -> tuple[dict[str, int], int]:
+        """How many passages contain each (porter-stemmed) term, and the passage count."""
+        terms = list(dict.fromkeys(terms))
+        out: dict[str, int] = {}
+        if terms:
+            marks = ",".join("?" * len(terms))
+            async with self.db.execute(
+                    f"SELECT term, doc FROM passages_vocab WHERE term IN ({marks})", terms) as cur:
+                out = {r[0]: int(r[1]) async for r in cur}
+        async with self.db.execute("SELECT count(*) FROM passages") as cur:
+            row = await cur.fetchone()
+        return out, int(row[0]) if row else 0
+
+    async def first_passage(self, article_id: int) -> dict[str, Any] | None:
+        async with self.db.execute(
+                "SELECT id FROM passages WHERE article_id = ? ORDER BY ord LIMIT 1",
+                (article_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return (await self.passages_by_ids([row[0]])).get(row[0])
+
+    async def last_run(self) -> dict[str, Any] | None:
+        async with self.db.execute(
+                "SELECT id, started, finished, summary FROM runs ORDER BY id DESC LIMIT 1") as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "started": row[1], "finished": row[2],
+                "summary": json.loads(row[3]) if row[3] else None}
+
+    async def outlets(self) -> list[tuple[str, int]]:
+        async with self.db.execute(
+                "SELECT outlet, count(*) FROM articles GROUP BY outlet ORDER BY 2 DESC, 1") as cur:
+            return [(r[0], r[1]) async for r in cur]
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
