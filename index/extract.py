@@ -118,10 +118,25 @@ def extract_html(raw: bytes | str, *, source: str, url_hint: str | None = None) 
         raise SourceError("no_url", f"{source}: no canonical URL")
     url = canonical_url(url)
     title = " ".join(str(meta.get("title") or "").split()) or url
+    text = _strip_head(text, title)
     outlet = str(meta.get("sitename") or "").strip() or outlet_from_url(url)
     published = _published_from_html(html) or iso_date(meta.get("date"))
     return Document(url=url, title=title, text=text, outlet=outlet, published=published,
                     source=source, kind="page")
+
+
+def _strip_head(text: str, title: str) -> str:
+    """Drop a repeated headline and a byline line from the top of the extracted text."""
+    lines = text.split("\n")
+    norm_title = " ".join(title.lower().split())
+    while lines:
+        first = " ".join(lines[0].lower().split())
+        if first and (first == norm_title or (norm_title and norm_title.startswith(first))
+                      or (first.startswith("by ") and len(first.split()) <= 8)):
+            lines.pop(0)
+            continue
+        break
+    return "\n".join(lines)
 
 
 def _canonical_from_html(html: str) -> str | None:

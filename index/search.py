@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 LATEST_MARGIN = 0.08  # how far below the best relevance a newer story may be and still lead
 
 
+_Ranked = tuple[int, float, ArticleRow, float]
+
+
 @dataclass
 class _Candidate:
     passage_id: int
@@ -40,10 +43,20 @@ def _today(now: dt.date | None) -> dt.date:
     return now or dt.datetime.now(dt.UTC).date()
 
 
+def _similarities(encode_many: Callable[[list[str]], np.ndarray] | None, qvec: np.ndarray,
+                  texts: list[str]) -> list[float] | None:
+    if encode_many is None or not texts:
+        return None
+    return [float(x) for x in encode_many(texts) @ qvec[0]]
+
+
 async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], question: str, *,
-                 k: int = 3, offset: int = 0, now: dt.date | None = None) -> SearchResponse:
+                 encode_many: Callable[[list[str]], np.ndarray] | None = None,
+                 k: int = 3, offset: int = 0, now: dt.date | None = None,
+                 min_relevance: float | None = None) -> SearchResponse:
     timings: dict[str, float] = {}
     cfg = snap.settings.search
+    threshold = cfg.min_relevance if min_relevance is None else min_relevance
     try:
         query = parse(question)
     except QueryError as exc:
@@ -56,13 +69,13 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     timings["embed"] = (time.perf_counter() - t0) * 1000
     candidates, dense_scores = await _retrieve(snap, query, qvec, timings)
     t0 = time.perf_counter()
-    ranked = await _rank(snap, candidates, dense_scores, qvec, intent, cfg.min_relevance)
+    ranked, ranked_all = await _rank(snap, candidates, dense_scores, qvec, intent, threshold)
     timings["fusion"] = (time.perf_counter() - t0) * 1000
     response = SearchResponse(query=query.text, abstained=False, results=[],
                               date_filter=intent.label if intent.filters else None,
                               latest=intent.latest, snapshot=snap.name,
                               passages_searched=snap.passages)
-    relevant = [c for c in ranked if c[1] >= cfg.min_relevance]
+    relevant = [c for c in ranked if c[1] >= threshold]
     if intent.filters:
         in_range = [c for c in relevant if intent.contains(_date(c[2].published))]
         if not in_range and relevant:
@@ -89,12 +102,30 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     response.has_more = len(relevant) > offset + k
     members = await snap.store.story_members({c[2].story_id or c[2].id for c in page})
     weights = await _term_weights(snap, query)
-    passages = await snap.store.passages_by_ids([c[0] for c in page])
-    for passage_id, relevance, article, fused in page:
-        p = passages[passage_id]
-        snip = snippets.choose(article.text, [tuple(s) for s in p["sentences"]], weights,
-                               query.phrases, max_chars=cfg.snippet_chars,
-                               passage_bounds=(p["start"], p["end"]))
+    # The snippet may come from any of the article's best two passages.
+    shown = {p[2].id for p in page}
+    extra = {c[2].id: c for c in ranked_all if c[2].id in shown}
+    pids = [c[0] for c in page] + [pid for pid, _, _, _ in extra.values()]
+    passages = await snap.store.passages_by_ids(pids)
+    pools: list[list[tuple[int, int]]] = []
+    for passage_id, _, article, _ in page:
+        spans = {tuple(x) for x in passages[passage_id]["sentences"]}
+        second = extra.get(article.id)
+        if second is not None and second[0] != passage_id:
+            spans |= {tuple(x) for x in passages[second[0]]["sentences"]}
+        pools.append(sorted(spans))  # type: ignore[arg-type]
+    # Sentences of the shown articles are embedded together, in one batch, to find
+    # the ones that answer the question even when they share no words with it.
+    sentence_texts = [article.text[s:e] for (_, _, article, _), pool in zip(page, pools, strict=True)
+                      for s, e in pool]
+    sims = await asyncio.to_thread(_similarities, encode_many, qvec, sentence_texts)
+    cursor = 0
+    for (passage_id, relevance, article, fused), pool in zip(page, pools, strict=True):
+        n = len(pool)
+        snip = snippets.choose(article.text, pool, weights, query.phrases,
+                               max_chars=cfg.snippet_chars,
+                               similarities=sims[cursor:cursor + n] if sims else None)
+        cursor += n
         others = [m for m in members.get(article.story_id or article.id, []) if m.id != article.id]
         response.results.append(Result(
             url=article.url, title=article.title, outlet=article.outlet,
@@ -146,10 +177,11 @@ async def _retrieve(snap: LoadedSnapshot, query: Query, qvec: np.ndarray,
 
 async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate], dense_scores: dict[int, float],
                 qvec: np.ndarray, intent: dates.DateIntent,
-                min_relevance: float) -> list[tuple[int, float, ArticleRow, float]]:
-    """One (passage id, relevance, article, fused score) per story, best first."""
+                min_relevance: float) -> tuple[list[_Ranked], list[_Ranked]]:
+    """One (passage id, relevance, article, fused score) per story, best first; and the
+    second-best passage of each of those articles."""
     if not candidates:
-        return []
+        return [], []
     # Lexical-only candidates have no cosine yet: compute it from their stored vectors.
     missing = [c.passage_id for c in candidates if c.dense < -0.5]
     if missing:
@@ -159,8 +191,10 @@ async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate], dense_scores
                 c.dense = float(np.dot(found[c.passage_id], qvec[0]))
     passages = await snap.store.passages_by_ids([c.passage_id for c in candidates])
     articles = await snap.store.articles_by_ids(p["article_id"] for p in passages.values())
-    out: list[tuple[int, float, ArticleRow, float]] = []
-    seen_stories: set[int] = set()
+    out: list[_Ranked] = []
+    seconds: list[_Ranked] = []
+    seen_stories: dict[int, int] = {}  # story -> the article chosen for it
+    seen_articles: dict[int, int] = {}  # article -> passages taken
     for c in candidates:
         p = passages.get(c.passage_id)
         if p is None:  # a vector whose passage was removed (approximate index tombstone)
@@ -168,10 +202,14 @@ async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate], dense_scores
         article = articles[p["article_id"]]
         story = article.story_id or article.id
         if story in seen_stories:
+            if seen_stories[story] == article.id and seen_articles[article.id] == 1:
+                seen_articles[article.id] = 2
+                seconds.append((c.passage_id, _relevance(c), article, c.fused))
             continue
-        seen_stories.add(story)
+        seen_stories[story] = article.id
+        seen_articles[article.id] = 1
         out.append((c.passage_id, _relevance(c), article, c.fused))
-    return out
+    return out, seconds
 
 
 def _relevance(c: _Candidate) -> float:

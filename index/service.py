@@ -151,12 +151,14 @@ class DocketIndex:
         self._retired = keep
 
     async def search(self, question: str, *, k: int | None = None, offset: int = 0,
-                     now: dt.date | None = None) -> SearchResponse:
+                     now: dt.date | None = None,
+                     min_relevance: float | None = None) -> SearchResponse:
         snap = self.snapshot
         started = time.perf_counter()
         response = await search_mod.search(snap, self.encoder.encode_query, question,
+                                           encode_many=self.encoder.encode,
                                            k=k or self.settings.search.results, offset=offset,
-                                           now=now)
+                                           now=now, min_relevance=min_relevance)
         self.search_latencies_ms = (self.search_latencies_ms + [(time.perf_counter() - started) * 1000])[-100:]
         return response
 

@@ -35,13 +35,26 @@ def sentence_score(sentence: str, weights: dict[str, float], phrases: list[list[
     return score
 
 
+LEXICAL_SHARE = 0.3  # weight of query-term overlap next to the sentence's cosine similarity
+
+
 def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[str, float],
            phrases: list[list[str]], *, max_chars: int = 300,
-           passage_bounds: tuple[int, int] | None = None) -> Snippet:
-    """The best sentence of a passage, plus a neighbour when it fits and helps."""
+           passage_bounds: tuple[int, int] | None = None,
+           similarities: list[float] | None = None) -> Snippet:
+    """The best sentence of a passage, plus a neighbour when it fits and helps.
+
+    A sentence's score is its cosine similarity to the question (when given) plus
+    a share of the IDF-weighted query terms it contains.
+    """
     if not sentences:
         raise ValueError("a passage without sentences")
-    scores = [sentence_score(article_text[s:e], weights, phrases) for s, e in sentences]
+    total = sum(weights.values()) or 1.0
+    lexical = [sentence_score(article_text[s:e], weights, phrases) / total for s, e in sentences]
+    if similarities is not None:
+        scores = [sim + LEXICAL_SHARE * lex for sim, lex in zip(similarities, lexical, strict=True)]
+    else:
+        scores = lexical
     # Earlier sentences win ties: news puts the answer first.
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     lo = hi = best
@@ -57,8 +70,9 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
         gain, _, idx = max(options)
         s, e = sentences[idx]
         new_length = max(sentences[hi][1], e) - min(sentences[lo][0], s)
-        # Add a neighbour if it also matches, or if the best sentence alone is very short.
-        if new_length > max_chars or (gain <= 0 and length >= max_chars // 3):
+        # Add a neighbour if it is nearly as good, or if the best sentence alone is very short.
+        good = gain >= scores[best] * 0.8 if similarities is not None else gain > 0
+        if new_length > max_chars or (not good and length >= max_chars // 3):
             break
         lo, hi = min(lo, idx), max(hi, idx)
         length = new_length
