@@ -14,6 +14,7 @@ class Passage:
     start: int
     end: int
     sentences: tuple[tuple[int, int], ...]  # absolute offsets of each sentence
+    sentence_index: tuple[int, ...] = ()  # positions of those sentences in the article
 
     def text(self, article_text: str) -> str:
         return article_text[self.start:self.end]
@@ -61,5 +62,6 @@ def chunk(text: str, settings: ChunkSettings) -> list[Passage]:
     passages = []
     for ord_, group in enumerate(groups):
         sents = tuple(spans[k] for k in group)
-        passages.append(Passage(ord=ord_, start=sents[0][0], end=sents[-1][1], sentences=sents))
+        passages.append(Passage(ord=ord_, start=sents[0][0], end=sents[-1][1], sentences=sents,
+                                sentence_index=tuple(group)))
     return passages

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import snapshot, store, vectors
+from . import sentvecs, snapshot, store, vectors
 from .chunk import Passage, chunk
 from .dedupe import signature, similarity
 from .embed import MODEL_NAME, Encoder
@@ -111,6 +111,9 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
         flat = None
         if base is not None:
             await asyncio.to_thread(shutil.copyfile, base / snapshot.DB_FILE, building / snapshot.DB_FILE)
+            if (base / sentvecs.FILE).exists():
+                await asyncio.to_thread(shutil.copyfile, base / sentvecs.FILE,
+                                        building / sentvecs.FILE)
             flat = await asyncio.to_thread(vectors.load, base / vectors.FLAT_FILE)
         db = await store.connect(building / snapshot.DB_FILE)
         try:
@@ -122,7 +125,7 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
                 progress("reading sources", 0, 0)
             collected = await collect(sources, settings, known_sources, set(existing))
             changed = await _apply(db, st, collected, existing, settings, lazy, flat, summary,
-                                   prune=prune, progress=progress)
+                                   building / sentvecs.FILE, prune=prune, progress=progress)
             flat = changed.flat
             run_started = _now()
             summary.seconds = time.perf_counter() - started
@@ -155,6 +158,7 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             "snapshot": name, "model": MODEL_NAME, "dimension": dimension,
             "articles": counts["articles"], "passages": counts["passages"],
             "stories": counts["stories"], "built_at": _now(), "schema": store.SCHEMA_VERSION,
+            "sentence_vectors": sentvecs.rows_in(building / sentvecs.FILE, dimension),
             "vector_index": "hnsw" if (building / vectors.ANN_FILE).exists() else "flat",
             "versions": _versions(), "last_ingest": summary.to_json() | {"failures": summary.failures[:20]},
         }
@@ -192,7 +196,7 @@ class _Changes:
 
 async def _apply(db: Any, st: store.Store, collected: Collected,
                  existing: dict[str, tuple[int, str]], settings: Settings, lazy: _LazyEncoder,
-                 flat: Any, summary: IngestSummary, *, prune: bool,
+                 flat: Any, summary: IngestSummary, sent_path: Path, *, prune: bool,
                  progress: ProgressFn | None) -> _Changes:
     todo: list[tuple[Document, str, int | None]] = []
     for url, doc in collected.documents.items():
@@ -241,13 +245,15 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
         batch.append(item)
         batch_size += len(item[3])
         if batch_size >= EMBED_BATCH:
-            next_id = await _write_batch(db, batch, next_id, now, lazy, flat, settings, summary)
+            next_id = await _write_batch(db, batch, next_id, now, lazy, flat, settings, summary,
+                                         sent_path)
             done += batch_size
             batch, batch_size = [], 0
             if progress:
                 progress("embedding", done, total)
     if batch:
-        next_id = await _write_batch(db, batch, next_id, now, lazy, flat, settings, summary)
+        next_id = await _write_batch(db, batch, next_id, now, lazy, flat, settings, summary,
+                                     sent_path)
         done += batch_size
         if progress:
             progress("embedding", done, total)
@@ -270,39 +276,64 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
 
 async def _write_batch(db: Any, batch: list[tuple[Document, str, int | None, list[Passage]]],
                        next_id: int, now: str, lazy: _LazyEncoder, flat: Any,
-                       settings: Settings, summary: IngestSummary) -> int:
-    texts: list[str] = []
-    rows: list[tuple[int, int, int, int, int, str]] = []
+                       settings: Settings, summary: IngestSummary, sent_path: Path) -> int:
+    """Embed and store one batch of articles in one transaction and one encode call.
+
+    Each sentence is encoded once (passages overlap); a passage's vector is built
+    from its sentences' vectors and its article's title (see sentvecs).
+    """
+    encoder = lazy.get()
+    base_row = sentvecs.rows_in(sent_path, encoder.dimension)
+    sentence_texts: list[str] = []
+    titles: list[str] = []
+    article_rows: list[list[int]] = []  # per doc: global row of each of its sentences
+    for doc, _digest, _old, passages in batch:
+        spans: dict[int, tuple[int, int]] = {}
+        for p in passages:
+            spans.update(zip(p.sentence_index, p.sentences, strict=True))
+        rows = []
+        for idx in sorted(spans):
+            s, e = spans[idx]
+            rows.append(base_row + len(sentence_texts))
+            sentence_texts.append(doc.text[s:e])
+        article_rows.append(rows)
+        titles.append(doc.title)
+    vecs = await asyncio.to_thread(encoder.encode, sentence_texts + titles)
+    sent_vecs, title_vecs = vecs[:len(sentence_texts)], vecs[len(sentence_texts):]
+    rows_out: list[tuple[int, int, int, int, int, str, str]] = []
     fts: list[tuple[int, str, str]] = []
     ids: list[int] = []
-    await db.execute("BEGIN") if not db.in_transaction else None
-    for doc, digest, _old_id, passages in batch:
+    groups: list[list[int]] = []
+    group_titles: list[int] = []
+    for n, (doc, digest, _old_id, passages) in enumerate(batch):
         story_id = await _story_for(db, doc, settings)
         sig = await asyncio.to_thread(signature, doc.text)
         cur = await db.execute(
             "INSERT INTO articles(url, title, outlet, published, text, content_hash, source, kind, "
-            "story_id, signature, first_seen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(url) DO NOTHING",
+            "story_id, signature, first_seen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (doc.url, doc.title, doc.outlet, doc.published, doc.text, digest, doc.source, doc.kind,
              story_id, sig, now, now))
         article_id = cur.lastrowid
         if story_id is None:
             await db.execute("UPDATE articles SET story_id = id WHERE id = ?", (article_id,))
+        first_index = min(i for p in passages for i in p.sentence_index)
         for p in passages:
             pid = next_id
             next_id += 1
-            body = p.text(doc.text)
-            rows.append((pid, article_id, p.ord, p.start, p.end, json.dumps(p.sentences)))
-            fts.append((pid, body, doc.title))
-            # The title gives every passage its article's topic; quotes come from the body only.
-            texts.append(f"{doc.title}\n{body}")
+            rows = [article_rows[n][i - first_index] for i in p.sentence_index]
+            rows_out.append((pid, article_id, p.ord, p.start, p.end,
+                             json.dumps(p.sentences), json.dumps(rows)))
+            fts.append((pid, p.text(doc.text), doc.title))
             ids.append(pid)
-    encoder = lazy.get()
-    vecs = await asyncio.to_thread(encoder.encode, texts)
+            groups.append([r - base_row for r in rows])
+            group_titles.append(n)
+    passage_vecs = sentvecs.passage_vectors(sent_vecs, groups, title_vecs[group_titles])
     await db.executemany(
-        "INSERT INTO passages(id, article_id, ord, start, end, sentences) VALUES (?,?,?,?,?,?)", rows)
+        "INSERT INTO passages(id, article_id, ord, start, end, sentences, sentence_rows) "
+        "VALUES (?,?,?,?,?,?,?)", rows_out)
     await db.executemany("INSERT INTO passages_fts(rowid, body, title) VALUES (?,?,?)", fts)
-    vectors.add(flat, np.asarray(ids, dtype=np.int64), vecs)
+    await asyncio.to_thread(sentvecs.append, sent_path, sent_vecs)
+    vectors.add(flat, np.asarray(ids, dtype=np.int64), passage_vecs)
     summary.passages_embedded += len(ids)
     return next_id
 

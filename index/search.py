@@ -43,15 +43,7 @@ def _today(now: dt.date | None) -> dt.date:
     return now or dt.datetime.now(dt.UTC).date()
 
 
-def _similarities(encode_many: Callable[[list[str]], np.ndarray] | None, qvec: np.ndarray,
-                  texts: list[str]) -> list[float] | None:
-    if encode_many is None or not texts:
-        return None
-    return [float(x) for x in encode_many(texts) @ qvec[0]]
-
-
 async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], question: str, *,
-                 encode_many: Callable[[list[str]], np.ndarray] | None = None,
                  k: int = 3, offset: int = 0, now: dt.date | None = None,
                  min_relevance: float | None = None) -> SearchResponse:
     timings: dict[str, float] = {}
@@ -69,7 +61,7 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     timings["embed"] = (time.perf_counter() - t0) * 1000
     candidates, dense_scores = await _retrieve(snap, query, qvec, timings)
     t0 = time.perf_counter()
-    ranked, ranked_all = await _rank(snap, candidates, dense_scores, qvec, intent, threshold)
+    ranked, _ = await _rank(snap, candidates, dense_scores, qvec, intent, threshold)
     timings["fusion"] = (time.perf_counter() - t0) * 1000
     response = SearchResponse(query=query.text, abstained=False, results=[],
                               date_filter=intent.label if intent.filters else None,
@@ -102,30 +94,17 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     response.has_more = len(relevant) > offset + k
     members = await snap.store.story_members({c[2].story_id or c[2].id for c in page})
     weights = await _term_weights(snap, query)
-    # The snippet may come from any of the article's best two passages.
-    shown = {p[2].id for p in page}
-    extra = {c[2].id: c for c in ranked_all if c[2].id in shown}
-    pids = [c[0] for c in page] + [pid for pid, _, _, _ in extra.values()]
-    passages = await snap.store.passages_by_ids(pids)
-    pools: list[list[tuple[int, int]]] = []
-    for passage_id, _, article, _ in page:
-        spans = {tuple(x) for x in passages[passage_id]["sentences"]}
-        second = extra.get(article.id)
-        if second is not None and second[0] != passage_id:
-            spans |= {tuple(x) for x in passages[second[0]]["sentences"]}
-        pools.append(sorted(spans))  # type: ignore[arg-type]
-    # Sentences of the shown articles are embedded together, in one batch, to find
-    # the ones that answer the question even when they share no words with it.
-    sentence_texts = [article.text[s:e] for (_, _, article, _), pool in zip(page, pools, strict=True)
-                      for s, e in pool]
-    sims = await asyncio.to_thread(_similarities, encode_many, qvec, sentence_texts)
-    cursor = 0
-    for (passage_id, relevance, article, fused), pool in zip(page, pools, strict=True):
-        n = len(pool)
+    # The snippet is the best sentence (or two) anywhere in the article: each
+    # sentence's vector was stored at ingest, so scoring them is a dot product.
+    article_sentences = await snap.store.sentences_of_articles(c[2].id for c in page)
+    q = qvec[0].astype(np.float32)
+    for passage_id, relevance, article, fused in page:
+        spans = article_sentences[article.id]
+        pool = sorted(spans)
+        rows = [spans[span] for span in pool]
+        sims = (np.asarray(snap.sentence_vectors[rows], dtype=np.float32) @ q).tolist()
         snip = snippets.choose(article.text, pool, weights, query.phrases,
-                               max_chars=cfg.snippet_chars,
-                               similarities=sims[cursor:cursor + n] if sims else None)
-        cursor += n
+                               max_chars=cfg.snippet_chars, similarities=sims)
         others = [m for m in members.get(article.story_id or article.id, []) if m.id != article.id]
         response.results.append(Result(
             url=article.url, title=article.title, outlet=article.outlet,

@@ -15,7 +15,7 @@ import faiss
 import numpy as np
 
 from . import search as search_mod
-from . import snapshot, store, vectors
+from . import sentvecs, snapshot, store, vectors
 from .embed import Encoder
 from .errors import IndexNotReady, QueryError, SnapshotError
 from .results import Result, SearchResponse
@@ -35,6 +35,7 @@ class LoadedSnapshot:
     store: store.Store
     vectors: faiss.Index
     settings: Settings
+    sentence_vectors: np.ndarray
 
     @property
     def passages(self) -> int:
@@ -81,8 +82,14 @@ async def load_snapshot(path: Path, settings: Settings, *, model: str, dimension
     except SnapshotError:
         await db.close()
         raise
+    sent = sentvecs.open_readonly(path / sentvecs.FILE, dimension)
+    if len(sent) != manifest.data.get("sentence_vectors", 0):
+        await db.close()
+        raise SnapshotError(f"{path / sentvecs.FILE}: {len(sent)} sentence vectors, manifest says "
+                            f"{manifest.data.get('sentence_vectors')}")
     return LoadedSnapshot(name=manifest.name, path=path, manifest=manifest.data, db=db,
-                          store=store.Store(db), vectors=index, settings=settings)
+                          store=store.Store(db), vectors=index, settings=settings,
+                          sentence_vectors=sent)
 
 
 class DocketIndex:
@@ -156,7 +163,6 @@ class DocketIndex:
         snap = self.snapshot
         started = time.perf_counter()
         response = await search_mod.search(snap, self.encoder.encode_query, question,
-                                           encode_many=self.encoder.encode,
                                            k=k or self.settings.search.results, offset=offset,
                                            now=now, min_relevance=min_relevance)
         self.search_latencies_ms = (self.search_latencies_ms + [(time.perf_counter() - started) * 1000])[-100:]

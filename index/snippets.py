@@ -35,7 +35,9 @@ def sentence_score(sentence: str, weights: dict[str, float], phrases: list[list[
     return score
 
 
-LEXICAL_SHARE = 0.3  # weight of query-term overlap next to the sentence's cosine similarity
+LEXICAL_SHARE = 0.6  # weight of query-term overlap next to the sentence's cosine similarity
+LEAD_BONUS = 0.0  # news states the answer early: a bonus for an article's first sentence
+NEIGHBOUR = 0.5  # a neighbouring sentence joins the snippet when it scores this share of the best
 
 
 def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[str, float],
@@ -53,6 +55,9 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     lexical = [sentence_score(article_text[s:e], weights, phrases) / total for s, e in sentences]
     if similarities is not None:
         scores = [sim + LEXICAL_SHARE * lex for sim, lex in zip(similarities, lexical, strict=True)]
+        first = article_text.find(article_text.strip()[:1]) if article_text.strip() else 0
+        scores = [sc + (LEAD_BONUS if s <= first else 0.0)
+                  for sc, (s, _) in zip(scores, sentences, strict=True)]
     else:
         scores = lexical
     # Earlier sentences win ties: news puts the answer first.
@@ -71,8 +76,8 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
         s, e = sentences[idx]
         new_length = max(sentences[hi][1], e) - min(sentences[lo][0], s)
         # Add a neighbour if it is nearly as good, or if the best sentence alone is very short.
-        good = gain >= scores[best] * 0.8 if similarities is not None else gain > 0
-        if new_length > max_chars or (not good and length >= max_chars // 3):
+        good = gain >= scores[best] * NEIGHBOUR if similarities is not None else gain > 0
+        if new_length > max_chars or (not good and length >= max_chars // 2):
             break
         lo, hi = min(lo, idx), max(hi, idx)
         length = new_length

@@ -40,7 +40,8 @@ MIGRATIONS: tuple[str, ...] = (
         ord INTEGER NOT NULL,
         start INTEGER NOT NULL,
         end INTEGER NOT NULL,
-        sentences TEXT NOT NULL
+        sentences TEXT NOT NULL,      -- JSON [[start, end], ...] offsets into the article
+        sentence_rows TEXT NOT NULL   -- JSON [row, ...] of those sentences' vectors
     );
     CREATE INDEX passages_article ON passages(article_id);
     CREATE VIRTUAL TABLE passages_fts USING fts5(
@@ -172,12 +173,29 @@ class Store:
         for batch in _batches(ids, 500):
             marks = ",".join("?" * len(batch))
             async with self.db.execute(
-                    f"SELECT id, article_id, ord, start, end, sentences FROM passages "
+                    f"SELECT id, article_id, ord, start, end, sentences, sentence_rows FROM passages "
                     f"WHERE id IN ({marks})", batch) as cur:
                 async for row in cur:
                     out[row["id"]] = {"id": row["id"], "article_id": row["article_id"],
                                       "ord": row["ord"], "start": row["start"], "end": row["end"],
-                                      "sentences": json.loads(row["sentences"])}
+                                      "sentences": json.loads(row["sentences"]),
+                                      "sentence_rows": json.loads(row["sentence_rows"])}
+        return out
+
+    async def sentences_of_articles(self, article_ids: Iterable[int]
+                                    ) -> dict[int, dict[tuple[int, int], int]]:
+        """Every sentence span of each article, with the row of its stored vector."""
+        ids = list(dict.fromkeys(article_ids))
+        out: dict[int, dict[tuple[int, int], int]] = {i: {} for i in ids}
+        for batch in _batches(ids, 500):
+            marks = ",".join("?" * len(batch))
+            async with self.db.execute(
+                    f"SELECT article_id, sentences, sentence_rows FROM passages "
+                    f"WHERE article_id IN ({marks})", batch) as cur:
+                async for row in cur:
+                    spans = out[row[0]]
+                    for span, vec_row in zip(json.loads(row[1]), json.loads(row[2]), strict=True):
+                        spans[(span[0], span[1])] = vec_row
         return out
 
     async def lexical(self, match: str, limit: int, title_weight: float) -> list[tuple[int, float]]:

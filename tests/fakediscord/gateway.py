@@ -268,12 +268,14 @@ class Gateway:
         self.fake.notifier.notify()
         return seq
 
-    async def _wait_reconnected(self, before: tuple[int, int], timeout: float) -> None:
+    async def _wait_reconnected(self, before: tuple[int, int], timeout: float) -> None:  # noqa: ASYNC109
         await self.fake.notifier.wait_until(
             lambda: (self.resume_count, self.identify_count) != before and self.connected,
             timeout,
-            lambda: f"bot did not reconnect (resumes={self.resume_count}, "
-            f"identifies={self.identify_count})",
+            lambda: (
+                f"bot did not reconnect (resumes={self.resume_count}, "
+                f"identifies={self.identify_count})"
+            ),
         )
 
     async def request_reconnect(self, *, wait: bool = True, timeout: float = 10.0) -> None:  # noqa: ASYNC109

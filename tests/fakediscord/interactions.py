@@ -7,7 +7,7 @@ Option values are checked against the synced schema the way Discord's client wou
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .state import FakeChannel, FakeMember, FakeRole, FakeUser
@@ -46,13 +46,13 @@ class OptionBuilder:
         *,
         invoker_id: int,
         channel: FakeChannel,
-        attachment_ids: Iterator[int],
+        store_attachment: Callable[[str, bytes], tuple[int, str]],
     ) -> None:
         self.world = world
         self.command = command
         self.invoker_id = invoker_id
         self.channel = channel
-        self.attachment_ids = attachment_ids
+        self.store_attachment = store_attachment
         self.resolved: dict[str, dict[str, Any]] = {}
 
     def _resolve_user(self, value: Any) -> str:
@@ -88,15 +88,18 @@ class OptionBuilder:
         return str(ch.id)
 
     def _resolve_attachment(self, value: Any) -> str:
+        """``value``: a filename, or a dict with filename/data/size/content_type."""
         info = dict(value) if isinstance(value, Mapping) else {"filename": str(value)}
-        aid = int(info.get("id") or next(self.attachment_ids))
         filename = str(info.get("filename", "file.txt"))
+        raw = info.get("data", b"")
+        data_bytes = raw.encode() if isinstance(raw, str) else bytes(raw)
+        aid, url = self.store_attachment(filename, data_bytes)
         data = {
             "id": str(aid),
             "filename": filename,
-            "size": int(info.get("size", 0)),
-            "url": info.get("url", f"https://cdn.fake/attachments/{aid}/{filename}"),
-            "proxy_url": info.get("url", f"https://media.fake/attachments/{aid}/{filename}"),
+            "size": int(info.get("size", len(data_bytes))),
+            "url": url,
+            "proxy_url": url,
             "content_type": info.get("content_type", "text/plain"),
         }
         self.resolved.setdefault("attachments", {})[str(aid)] = data
@@ -160,7 +163,9 @@ class OptionBuilder:
                     f"/{self.command['name']} has no option {key!r}; options: {sorted(by_name)}"
                 )
         if focused is None:
-            missing = [o["name"] for o in schema_options if o.get("required") and o["name"] not in values]
+            missing = [
+                o["name"] for o in schema_options if o.get("required") and o["name"] not in values
+            ]
             if missing:
                 raise ValueError(f"/{self.command['name']}: missing required options {missing}")
         out = []
@@ -240,15 +245,29 @@ def modal_submit_components(
     for comp in components or []:
         ctype = comp.get("type")
         if ctype == 1:
-            out.append({"type": 1, "components": modal_submit_components(comp["components"], values)})
+            out.append(
+                {"type": 1, "components": modal_submit_components(comp["components"], values)}
+            )
         elif ctype == 18:
             inner = modal_submit_components([comp["component"]], values)
             out.append({"type": 18, "component": inner[0]})
         elif ctype == 4:
             cid = comp["custom_id"]
-            out.append({"type": 4, "custom_id": cid, "value": str(values.get(cid, comp.get("value") or ""))})
+            out.append(
+                {
+                    "type": 4,
+                    "custom_id": cid,
+                    "value": str(values.get(cid, comp.get("value") or "")),
+                }
+            )
         elif comp.get("custom_id") is not None:
             cid = comp["custom_id"]
             v = values.get(cid, [])
-            out.append({"type": ctype, "custom_id": cid, "values": list(v) if not isinstance(v, str) else [v]})
+            out.append(
+                {
+                    "type": ctype,
+                    "custom_id": cid,
+                    "values": list(v) if not isinstance(v, str) else [v],
+                }
+            )
     return out

@@ -219,9 +219,7 @@ def _validate_description(tree: dict[str, Any], path: list[str | int], desc: Any
         )
 
 
-def _validate_options(
-    tree: dict[str, Any], path: list[str | int], options: Any, depth: int
-) -> int:
+def _validate_options(tree: dict[str, Any], path: list[str | int], options: Any, depth: int) -> int:
     """Validate an options list; returns its character count (names, descriptions, choices)."""
     if not isinstance(options, list):
         return 0

@@ -61,6 +61,7 @@ from .limits import (
 from .state import (
     CALLBACK_NAMES,
     FakeChannel,
+    FakeGuild,
     FakeRole,
     FakeUser,
     InteractionRecord,
@@ -91,6 +92,12 @@ INTERNAL_KEYS = frozenset(
 MESSAGE_EDITABLE = ("content", "embeds", "components", "attachments", "poll")
 # Flags a bot may set when sending: SUPPRESS_EMBEDS, EPHEMERAL, SUPPRESS_NOTIFICATIONS, IS_COMPONENTS_V2
 SENDABLE_FLAGS = (1 << 2) | FLAG_EPHEMERAL | FLAG_SUPPRESS_NOTIFICATIONS | FLAG_COMPONENTS_V2
+
+
+_PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082"
+)
 
 
 def wire(message: dict[str, Any]) -> dict[str, Any]:
@@ -186,6 +193,7 @@ class FakeDiscord:
         self.typing: list[tuple[int, float]] = []
         self.reactions: list[dict[str, Any]] = []
         self.threads_created: list[FakeChannel] = []
+        self.attachment_data: dict[int, bytes] = {}
 
         self.host = "127.0.0.1"
         self.port = 0
@@ -198,7 +206,7 @@ class FakeDiscord:
     # convenient world accessors
     # ------------------------------------------------------------------
     @property
-    def guild(self) -> Any:
+    def guild(self) -> FakeGuild:
         return self.world.guild
 
     @property
@@ -284,6 +292,8 @@ class FakeDiscord:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/gateway-resume", self.gateway.handle)
+        app.router.add_get("/attachments/{aid}/{name}", self._serve_attachment)
+        app.router.add_get("/cdn/{tail:.*}", self._serve_cdn)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -310,7 +320,8 @@ class FakeDiscord:
         await self.stop()
 
     def patch_discord(self) -> None:
-        """Point discord.py at this server: ``Route.BASE`` and ``DEFAULT_GATEWAY``."""
+        """Point discord.py at this server: ``Route.BASE``, ``DEFAULT_GATEWAY``, ``Asset.BASE``."""
+        import discord.asset
         import discord.gateway
         import discord.http
         import yarl
@@ -319,12 +330,17 @@ class FakeDiscord:
         ws_cls = discord.gateway.DiscordWebSocket
         old_base = route_cls.BASE
         old_gateway = ws_cls.DEFAULT_GATEWAY
+        asset_cls = discord.asset.Asset
+        old_asset_base = asset_cls.BASE
         route_cls.BASE = self.api_base
         ws_cls.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+        # Avatars etc. are built from Asset.BASE: keep those local too.
+        asset_cls.BASE = f"{self.base_url}/cdn"
 
         def restore() -> None:
             route_cls.BASE = old_base
             ws_cls.DEFAULT_GATEWAY = old_gateway
+            asset_cls.BASE = old_asset_base
 
         self._patches.append(restore)
 
@@ -346,7 +362,9 @@ class FakeDiscord:
         await asyncio.wait_for(bot.login(self.token), timeout)
         task: asyncio.Task[None] = asyncio.create_task(bot.connect(), name="fakediscord-bot")
         ready: asyncio.Task[None] = asyncio.create_task(bot.wait_until_ready())
-        done, _ = await asyncio.wait({task, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {task, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         if ready in done:
             return task
         ready.cancel()
@@ -452,13 +470,15 @@ class FakeDiscord:
             return None
 
         def describe() -> str:
-            msgs = [(m["author"]["username"], m["content"][:60]) for m in self.channel_messages(cid)]
+            msgs = [
+                (m["author"]["username"], m["content"][:60]) for m in self.channel_messages(cid)
+            ]
             return f"channel {cid} has {msgs}; violations={self.violations}"
 
         result: dict[str, Any] = await self.notifier.wait_until(check, timeout, describe)
         return result
 
-    def sync_count(self, guild_id: int | None | str = "any") -> int:
+    def sync_count(self, guild_id: int | str | None = "any") -> int:
         """Number of bulk command overwrites (``"any"`` scope, ``None`` = global, or a guild)."""
         if guild_id == "any":
             return len(self.command_syncs)
@@ -648,7 +668,9 @@ class FakeDiscord:
                 try:
                     body = json.loads(text)
                 except ValueError:
-                    raise DiscordAPIError(400, 50109, "The request body contains invalid JSON.") from None
+                    raise DiscordAPIError(
+                        400, 50109, "The request body contains invalid JSON."
+                    ) from None
         return body, files
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -698,7 +720,9 @@ class FakeDiscord:
             _log.error("fakediscord internal error: %s", text)
             self.server_errors.append(text)
             record["status"] = 400
-            return _json_response({"message": f"fakediscord internal error: {exc!r}", "code": 0}, 400)
+            return _json_response(
+                {"message": f"fakediscord internal error: {exc!r}", "code": 0}, 400
+            )
         finally:
             self.notifier.notify()
 
@@ -876,35 +900,59 @@ class FakeDiscord:
     # ------------------------------------------------------------------
     # messages: shared machinery
     # ------------------------------------------------------------------
-    def _attachments(self, payload: dict[str, Any], files: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        meta = {str(a.get("id")): a for a in payload.get("attachments") or [] if isinstance(a, dict)}
+    def _attachments(
+        self, payload: dict[str, Any], files: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        meta = {
+            str(a.get("id")): a for a in payload.get("attachments") or [] if isinstance(a, dict)
+        }
         out = []
         for index, f in enumerate(files):
             if f["size"] > self.attachment_size_limit:
                 raise DiscordAPIError(
-                    413, 40005, "Request entity too large",
+                    413,
+                    40005,
+                    "Request entity too large",
                     violation=f"file {f['filename']!r} is {f['size']} bytes "
                     f"(limit {self.attachment_size_limit})",
                 )
             m = re.match(r"files\[(\d+)\]", f["field"])
             key = m.group(1) if m else str(index)
             info = meta.get(key, {})
-            aid = self.ids.next()
             filename = info.get("filename") or f["filename"] or f"file{index}"
+            aid, url = self.store_attachment(filename, f["data"])
             out.append(
                 {
                     "id": str(aid),
                     "filename": filename,
                     "description": info.get("description"),
                     "size": f["size"],
-                    "url": f"https://cdn.fake/attachments/{aid}/{filename}",
-                    "proxy_url": f"https://media.fake/attachments/{aid}/{filename}",
+                    "url": url,
+                    "proxy_url": url,
                     "content_type": f["content_type"],
                 }
             )
         return out
 
-    def _validate(self, payload: dict[str, Any], n_files: int, base: list[str | int], what: str) -> None:
+    def store_attachment(self, filename: str, data: bytes) -> tuple[int, str]:
+        """Keep uploaded bytes; returns (attachment id, local URL that serves them)."""
+        aid = self.ids.next()
+        self.attachment_data[aid] = data
+        return aid, f"{self.base_url}/attachments/{aid}/{filename}"
+
+    async def _serve_attachment(self, request: web.Request) -> web.StreamResponse:
+        data = self.attachment_data.get(int(request.match_info["aid"]))
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
+
+    async def _serve_cdn(self, request: web.Request) -> web.StreamResponse:
+        # Avatars, icons, ...: a 1x1 transparent PNG for any CDN asset.
+        return web.Response(body=_PNG_1X1, content_type="image/png")
+
+    def _validate(
+        self, payload: dict[str, Any], n_files: int, base: list[str | int], what: str
+    ) -> None:
         errors = validate_message(payload, base=base, n_files=n_files)
         if errors:
             raise invalid_form_body(errors, violation=what)
@@ -1081,8 +1129,12 @@ class FakeDiscord:
         if "allowed_mentions" in payload:
             msg["_allowed_mentions"] = payload["allowed_mentions"]
         if is_empty_message(msg):
-            raise DiscordAPIError(400, 50006, "Cannot send an empty message",
-                                  violation="edit would leave the message empty")
+            raise DiscordAPIError(
+                400,
+                50006,
+                "Cannot send an empty message",
+                violation="edit would leave the message empty",
+            )
         self._apply_mentions(
             msg,
             author_id=int(msg["author"]["id"]),
@@ -1164,7 +1216,9 @@ class FakeDiscord:
         attachments = self._attachments(payload, req.files)
         if is_empty_message({**payload, "attachments": attachments}):
             raise DiscordAPIError(
-                400, 50006, "Cannot send an empty message",
+                400,
+                50006,
+                "Cannot send an empty message",
                 violation=f"empty message to #{channel.name or channel.id}",
             )
         msg = self._new_message(
@@ -1185,7 +1239,9 @@ class FakeDiscord:
             raise missing_access()
         if not perms & P.READ_MESSAGE_HISTORY:
             raise missing_permissions()
-        return self._gateway_message(self._message_in(req.params["channel_id"], req.params["message_id"]))
+        return self._gateway_message(
+            self._message_in(req.params["channel_id"], req.params["message_id"])
+        )
 
     async def _get_messages(self, req: Req) -> Any:
         channel = self.world.channel(req.params["channel_id"])
@@ -1211,13 +1267,19 @@ class FakeDiscord:
         payload = req.json or {}
         if int(msg["author"]["id"]) != self.bot_user.id or msg.get("webhook_id"):
             raise DiscordAPIError(
-                403, 50005, "Cannot edit a message authored by another user",
+                403,
+                50005,
+                "Cannot edit a message authored by another user",
                 violation=f"edit of message {msg['id']} not sent by the bot",
             )
         self._validate(payload, len(req.files), [], f"edit of message {msg['id']}")
         perms = self.world.permissions(self.bot_user.id, channel)
-        self._edit(msg, payload, self._attachments(payload, req.files),
-                   can_mention_everyone=bool(perms & P.MENTION_EVERYONE))
+        self._edit(
+            msg,
+            payload,
+            self._attachments(payload, req.files),
+            can_mention_everyone=bool(perms & P.MENTION_EVERYONE),
+        )
         await self._echo("MESSAGE_UPDATE", msg)
         return wire(msg)
 
@@ -1226,7 +1288,9 @@ class FakeDiscord:
         msg = self._message_in(req.params["channel_id"], req.params["message_id"])
         perms = self.world.permissions(self.bot_user.id, channel)
         if int(msg["author"]["id"]) != self.bot_user.id and not perms & P.MANAGE_MESSAGES:
-            raise missing_permissions(violation=f"bot deleted message {msg['id']} without Manage Messages")
+            raise missing_permissions(
+                violation=f"bot deleted message {msg['id']} without Manage Messages"
+            )
         await self._remove_message(msg)
         return NO_CONTENT
 
@@ -1256,16 +1320,28 @@ class FakeDiscord:
         if req.method == "PUT" and not perms & P.ADD_REACTIONS:
             raise missing_permissions(violation=f"bot lacks Add Reactions in #{channel.name}")
         self.reactions.append(
-            {"method": req.method, "message_id": msg["id"], "emoji": req.params["emoji"],
-             "who": req.params["who"]}
+            {
+                "method": req.method,
+                "message_id": msg["id"],
+                "emoji": req.params["emoji"],
+                "who": req.params["who"],
+            }
         )
         return NO_CONTENT
 
     def _check_thread_name(self, name: Any) -> str:
         if not isinstance(name, str) or not 1 <= len(name) <= THREAD_NAME_MAX:
             raise invalid_form_body(
-                {"name": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH",
-                                       "message": f"Must be between 1 and {THREAD_NAME_MAX} in length."}]}},
+                {
+                    "name": {
+                        "_errors": [
+                            {
+                                "code": "BASE_TYPE_BAD_LENGTH",
+                                "message": f"Must be between 1 and {THREAD_NAME_MAX} in length.",
+                            }
+                        ]
+                    }
+                },
                 violation=f"thread name {name!r}",
             )
         return name
@@ -1293,8 +1369,13 @@ class FakeDiscord:
                 violation=f"bot lacks Create {'Public' if ttype == 11 else 'Private'} Threads in #{parent.name}"
             )
         name = self._check_thread_name(body.get("name"))
-        thread = self.world.add_thread(parent, name, type=ttype, owner_id=self.bot_user.id,
-                                       auto_archive_duration=int(body.get("auto_archive_duration") or 1440))
+        thread = self.world.add_thread(
+            parent,
+            name,
+            type=ttype,
+            owner_id=self.bot_user.id,
+            auto_archive_duration=int(body.get("auto_archive_duration") or 1440),
+        )
         return await self._announce_thread(thread)
 
     async def _create_thread_from_message(self, req: Req) -> Any:
@@ -1303,14 +1384,25 @@ class FakeDiscord:
         body = req.json or {}
         perms = self.world.permissions(self.bot_user.id, parent)
         if not perms & P.CREATE_PUBLIC_THREADS:
-            raise missing_permissions(violation=f"bot lacks Create Public Threads in #{parent.name}")
+            raise missing_permissions(
+                violation=f"bot lacks Create Public Threads in #{parent.name}"
+            )
         if msg.get("thread"):
-            raise DiscordAPIError(400, 160004, "A thread has already been created for this message",
-                                  violation=f"second thread on message {msg['id']}")
+            raise DiscordAPIError(
+                400,
+                160004,
+                "A thread has already been created for this message",
+                violation=f"second thread on message {msg['id']}",
+            )
         name = self._check_thread_name(body.get("name"))
-        thread = self.world.add_thread(parent, name, type=11, owner_id=self.bot_user.id,
-                                       thread_id=int(msg["id"]),
-                                       auto_archive_duration=int(body.get("auto_archive_duration") or 1440))
+        thread = self.world.add_thread(
+            parent,
+            name,
+            type=11,
+            owner_id=self.bot_user.id,
+            thread_id=int(msg["id"]),
+            auto_archive_duration=int(body.get("auto_archive_duration") or 1440),
+        )
         data = await self._announce_thread(thread)
         msg["thread"] = data
         return data
@@ -1355,7 +1447,9 @@ class FakeDiscord:
             "id": str(rec.id),
             "type": rec.type,
             "user": rec.user.payload(),
-            "authorizing_integration_owners": {"0": str(rec.guild_id)} if rec.guild_id else {"1": str(rec.user.id)},
+            "authorizing_integration_owners": {"0": str(rec.guild_id)}
+            if rec.guild_id
+            else {"1": str(rec.user.id)},
         }
         if rec.type == 2:
             data["name"] = rec.name
@@ -1375,8 +1469,13 @@ class FakeDiscord:
 
     def _reject(self, rec: InteractionRecord, exc: DiscordAPIError, route: str) -> DiscordAPIError:
         rec.errors.append(
-            {"route": route, "status": exc.status, "code": exc.code, "message": exc.message,
-             "errors": exc.errors}
+            {
+                "route": route,
+                "status": exc.status,
+                "code": exc.code,
+                "message": exc.message,
+                "errors": exc.errors,
+            }
         )
         return exc
 
@@ -1390,7 +1489,12 @@ class FakeDiscord:
         ctype = int(body.get("type", 0))
         data = body.get("data") or {}
         label = self._interaction_label(rec)
-        attempt: dict[str, Any] = {"at": req.at, "type": ctype, "data": copy.deepcopy(data), "status": None}
+        attempt: dict[str, Any] = {
+            "at": req.at,
+            "type": ctype,
+            "data": copy.deepcopy(data),
+            "status": None,
+        }
         rec.callbacks.append(attempt)
         if rec.first_callback_at is None:
             rec.first_callback_at = req.at
@@ -1424,9 +1528,17 @@ class FakeDiscord:
         }.get(rec.type, set())
         if ctype not in allowed:
             raise invalid_form_body(
-                {"type": {"_errors": [{"code": "INTERACTION_RESPONSE_TYPE_INVALID",
-                                       "message": f"Interaction response type {ctype} is not valid "
-                                       f"for interaction type {rec.type}"}]}},
+                {
+                    "type": {
+                        "_errors": [
+                            {
+                                "code": "INTERACTION_RESPONSE_TYPE_INVALID",
+                                "message": f"Interaction response type {ctype} is not valid "
+                                f"for interaction type {rec.type}",
+                            }
+                        ]
+                    }
+                },
                 violation=f"{label}: callback type {ctype} not allowed for interaction type {rec.type}",
             )
         channel = self.world.channel(rec.channel_id)
@@ -1438,12 +1550,21 @@ class FakeDiscord:
         if ctype == 4:
             attachments = self._attachments(data, req.files)
             if is_empty_message({**data, "attachments": attachments}):
-                raise DiscordAPIError(400, 50006, "Cannot send an empty message",
-                                      violation=f"{label}: empty initial response")
+                raise DiscordAPIError(
+                    400,
+                    50006,
+                    "Cannot send an empty message",
+                    violation=f"{label}: empty initial response",
+                )
             message = self._new_message(
-                channel=channel, author=self.bot_user, payload=data, attachments=attachments,
-                source="interaction", msg_type=20 if rec.type == 2 else 0,
-                webhook_id=self.application_id, interaction_metadata=self._interaction_metadata(rec),
+                channel=channel,
+                author=self.bot_user,
+                payload=data,
+                attachments=attachments,
+                source="interaction",
+                msg_type=20 if rec.type == 2 else 0,
+                webhook_id=self.application_id,
+                interaction_metadata=self._interaction_metadata(rec),
                 can_mention_everyone=can_everyone,
             )
             message["_interaction_id"] = str(rec.id)
@@ -1453,10 +1574,16 @@ class FakeDiscord:
         elif ctype == 5:
             flags = FLAG_LOADING | (int(data.get("flags") or 0) & FLAG_EPHEMERAL)
             message = self._new_message(
-                channel=channel, author=self.bot_user, payload={"content": ""}, attachments=[],
-                source="interaction", msg_type=20 if rec.type == 2 else 0,
-                webhook_id=self.application_id, interaction_metadata=self._interaction_metadata(rec),
-                can_mention_everyone=can_everyone, flags=flags,
+                channel=channel,
+                author=self.bot_user,
+                payload={"content": ""},
+                attachments=[],
+                source="interaction",
+                msg_type=20 if rec.type == 2 else 0,
+                webhook_id=self.application_id,
+                interaction_metadata=self._interaction_metadata(rec),
+                can_mention_everyone=can_everyone,
+                flags=flags,
             )
             message["_interaction_id"] = str(rec.id)
             rec.original_message_id = int(message["id"])
@@ -1469,8 +1596,12 @@ class FakeDiscord:
             rec.original_message_id = rec.source_message_id
             if ctype == 7:
                 message = self.world.messages[rec.source_message_id]
-                self._edit(message, data, self._attachments(data, req.files),
-                           can_mention_everyone=can_everyone)
+                self._edit(
+                    message,
+                    data,
+                    self._attachments(data, req.files),
+                    can_mention_everyone=can_everyone,
+                )
                 self._snapshot(rec, message, "update")
                 await self._echo("MESSAGE_UPDATE", message)
         elif ctype == 8:
@@ -1482,8 +1613,18 @@ class FakeDiscord:
             title = data.get("title")
             if not data.get("custom_id") or not isinstance(title, str) or not 1 <= len(title) <= 45:
                 raise invalid_form_body(
-                    {"data": {"title": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH",
-                                                     "message": "Must be between 1 and 45 in length."}]}}},
+                    {
+                        "data": {
+                            "title": {
+                                "_errors": [
+                                    {
+                                        "code": "BASE_TYPE_BAD_LENGTH",
+                                        "message": "Must be between 1 and 45 in length.",
+                                    }
+                                ]
+                            }
+                        }
+                    },
                     violation=f"{label}: invalid modal",
                 )
             rec.modal = copy.deepcopy(data)
@@ -1509,14 +1650,20 @@ class FakeDiscord:
         if not rec.acknowledged:
             raise self._reject(
                 rec,
-                unknown_webhook(violation=f"{label}: {what} before the interaction was acknowledged"),
+                unknown_webhook(
+                    violation=f"{label}: {what} before the interaction was acknowledged"
+                ),
                 what,
             )
         if time.time() - rec.dispatched_wall > self.token_lifetime:
             raise self._reject(
                 rec,
-                DiscordAPIError(401, 50027, "Invalid Webhook Token",
-                                violation=f"{label}: {what} after the token expired"),
+                DiscordAPIError(
+                    401,
+                    50027,
+                    "Invalid Webhook Token",
+                    violation=f"{label}: {what} after the token expired",
+                ),
                 what,
             )
         return rec
@@ -1545,22 +1692,32 @@ class FakeDiscord:
             self._validate(payload, len(req.files), [], f"{label}: followup")
             attachments = self._attachments(payload, req.files)
             if is_empty_message({**payload, "attachments": attachments}):
-                raise DiscordAPIError(400, 50006, "Cannot send an empty message",
-                                      violation=f"{label}: empty followup")
+                raise DiscordAPIError(
+                    400, 50006, "Cannot send an empty message", violation=f"{label}: empty followup"
+                )
             if rec.original_loading and rec.original_message_id is not None:
                 # The first followup after a "thinking" defer replaces the loading message
                 # (keeping the defer's ephemeral flag). Like an edit, it does not notify.
                 msg = self.world.messages[rec.original_message_id]
-                self._edit(msg, payload, attachments, can_mention_everyone=can_everyone,
-                           completes_defer=True)
+                self._edit(
+                    msg,
+                    payload,
+                    attachments,
+                    can_mention_everyone=can_everyone,
+                    completes_defer=True,
+                )
                 rec.original_loading = False
                 self._snapshot(rec, msg, "followup")
                 await self._echo("MESSAGE_UPDATE", msg)
             else:
                 msg = self._new_message(
-                    channel=self.world.channel(rec.channel_id), author=self.bot_user,
-                    payload=payload, attachments=attachments, source="interaction",
-                    msg_type=0, webhook_id=self.application_id,
+                    channel=self.world.channel(rec.channel_id),
+                    author=self.bot_user,
+                    payload=payload,
+                    attachments=attachments,
+                    source="interaction",
+                    msg_type=0,
+                    webhook_id=self.application_id,
                     interaction_metadata=self._interaction_metadata(rec),
                     can_mention_everyone=can_everyone,
                 )
@@ -1589,9 +1746,13 @@ class FakeDiscord:
             msg = self._webhook_message(rec, req.params["message_id"])
             self._validate(payload, len(req.files), [], f"{label}: edit of message {msg['id']}")
             completes = rec.original_loading and int(msg["id"]) == rec.original_message_id
-            self._edit(msg, payload, self._attachments(payload, req.files),
-                       can_mention_everyone=bool(self._app_perms(rec) & P.MENTION_EVERYONE),
-                       completes_defer=completes)
+            self._edit(
+                msg,
+                payload,
+                self._attachments(payload, req.files),
+                can_mention_everyone=bool(self._app_perms(rec) & P.MENTION_EVERYONE),
+                completes_defer=completes,
+            )
             if completes:
                 rec.original_loading = False
             self._snapshot(rec, msg, "edit")
@@ -1670,8 +1831,11 @@ class FakeDiscord:
             payload.update(
                 {
                     "guild_id": str(channel.guild_id),
-                    "guild": {"id": str(channel.guild_id), "locale": self.world.guild.locale,
-                              "features": []},
+                    "guild": {
+                        "id": str(channel.guild_id),
+                        "locale": self.world.guild.locale,
+                        "features": [],
+                    },
                     "guild_locale": self.world.guild.locale,
                     "member": member.payload(permissions=perms),
                     "authorizing_integration_owners": {"0": str(channel.guild_id)},
@@ -1709,9 +1873,16 @@ class FakeDiscord:
         """Why Discord would not show/run this command for ``user`` here (None if it would)."""
         if channel.guild_id is None:
             contexts = command.get("contexts")
-            if command.get("dm_permission") is False or (contexts is not None and 1 not in contexts):
+            if command.get("dm_permission") is False or (
+                contexts is not None and 1 not in contexts
+            ):
                 return f"/{command['name']} is not available in DMs"
             return None
+        contexts = command.get("contexts")
+        if contexts is not None and 0 not in contexts:
+            return f"/{command['name']} is not available in servers (contexts={contexts})"
+        if command.get("nsfw") and not channel.nsfw:
+            return f"/{command['name']} is age-restricted and #{channel.name} is not"
         perms_here = self.world.permissions(user.id, channel)
         if not perms_here & P.VIEW_CHANNEL:
             return f"{user.username} cannot view #{channel.name}"
@@ -1761,9 +1932,16 @@ class FakeDiscord:
         command = self._find_command(name, 1, in_guild=ch.guild_id is not None)
         refused = self._gate(command, user, ch, bypass_permission_gate)
         if refused:
-            return self._new_record(itype=2, name=name, user=user, channel=ch, payload=None, refused=refused)
-        builder = OptionBuilder(self.world, command, invoker_id=user.id, channel=ch,
-                                attachment_ids=iter(self.ids.next, None))
+            return self._new_record(
+                itype=2, name=name, user=user, channel=ch, payload=None, refused=refused
+            )
+        builder = OptionBuilder(
+            self.world,
+            command,
+            invoker_id=user.id,
+            channel=ch,
+            store_attachment=self.store_attachment,
+        )
         opts = builder.build(options, subcommand)
         rec = self._new_record(itype=2, name=name, user=user, channel=ch, payload=None)
         data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1}
@@ -1795,9 +1973,16 @@ class FakeDiscord:
         command = self._find_command(name, 1, in_guild=ch.guild_id is not None)
         refused = self._gate(command, user, ch, False)
         if refused:
-            return self._new_record(itype=4, name=name, user=user, channel=ch, payload=None, refused=refused)
-        builder = OptionBuilder(self.world, command, invoker_id=user.id, channel=ch,
-                                attachment_ids=iter(self.ids.next, None))
+            return self._new_record(
+                itype=4, name=name, user=user, channel=ch, payload=None, refused=refused
+            )
+        builder = OptionBuilder(
+            self.world,
+            command,
+            invoker_id=user.id,
+            channel=ch,
+            store_attachment=self.store_attachment,
+        )
         if focused not in options:
             raise ValueError(f"focused option {focused!r} must be in options")
         opts = builder.build(options, subcommand, focused=focused)
@@ -1814,8 +1999,8 @@ class FakeDiscord:
         self,
         message: dict[str, Any] | int | str,
         custom_id: str,
-        *,
         user: FakeUser | None = None,
+        *,
         values: list[str] | None = None,
         locale: str = "en-US",
     ) -> InteractionRecord:
@@ -1829,9 +2014,12 @@ class FakeDiscord:
             raise ValueError(f"message {mid} has no component with custom_id {custom_id!r}")
         if comp.get("disabled"):
             raise ValueError(f"component {custom_id!r} is disabled; a user cannot click it")
-        user, ch = self._resolve_target(user, int(msg["channel_id"]), msg.get("guild_id") is not None)
-        rec = self._new_record(itype=3, name=custom_id, user=user, channel=ch, payload=None,
-                               source_message_id=mid)
+        user, ch = self._resolve_target(
+            user, int(msg["channel_id"]), msg.get("guild_id") is not None
+        )
+        rec = self._new_record(
+            itype=3, name=custom_id, user=user, channel=ch, payload=None, source_message_id=mid
+        )
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": comp.get("type", 2)}
         if comp.get("type") in (3, 5, 6, 7, 8):
             data["values"] = list(values or [])
@@ -1862,8 +2050,14 @@ class FakeDiscord:
             ch = self.general
             source = None
         user, ch = self._resolve_target(user, ch, ch.guild_id is not None)
-        rec = self._new_record(itype=5, name=modal_data["custom_id"], user=user, channel=ch,
-                               payload=None, source_message_id=source)
+        rec = self._new_record(
+            itype=5,
+            name=modal_data["custom_id"],
+            user=user,
+            channel=ch,
+            payload=None,
+            source_message_id=source,
+        )
         data = {
             "custom_id": modal_data["custom_id"],
             "components": modal_submit_components(modal_data.get("components") or [], values),
@@ -1878,10 +2072,10 @@ class FakeDiscord:
     async def dispatch_message(
         self,
         content: str,
-        *,
         author: FakeUser | None = None,
         channel: FakeChannel | int | None = None,
         reply_to: dict[str, Any] | int | str | None = None,
+        *,
         mention_author: bool = True,
         embeds: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
@@ -1906,10 +2100,16 @@ class FakeDiscord:
             rid = reply_to["id"] if isinstance(reply_to, dict) else reply_to
             payload["message_reference"] = {"message_id": str(rid)}
             if not mention_author:
-                payload["allowed_mentions"] = {"parse": ["users", "roles", "everyone"],
-                                               "replied_user": False}
+                payload["allowed_mentions"] = {
+                    "parse": ["users", "roles", "everyone"],
+                    "replied_user": False,
+                }
         msg = self._new_message(
-            channel=ch, author=author, payload=payload, attachments=[], source="user",
+            channel=ch,
+            author=author,
+            payload=payload,
+            attachments=[],
+            source="user",
             can_mention_everyone=bool(perms & P.MENTION_EVERYONE),
         )
         await self._echo("MESSAGE_CREATE", msg)

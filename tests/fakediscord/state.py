@@ -91,7 +91,7 @@ class Snowflakes:
 
 
 def iso_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat()
+    return _dt.datetime.now(_dt.UTC).isoformat()
 
 
 @dataclass
@@ -336,9 +336,7 @@ class FakeGuild:
         if not perms & P.VIEW_CHANNEL:
             return 0
         if not perms & P.SEND_MESSAGES:
-            perms &= ~(
-                P.SEND_TTS_MESSAGES | P.MENTION_EVERYONE | P.EMBED_LINKS | P.ATTACH_FILES
-            )
+            perms &= ~(P.SEND_TTS_MESSAGES | P.MENTION_EVERYONE | P.EMBED_LINKS | P.ATTACH_FILES)
         return perms
 
 
@@ -417,6 +415,8 @@ def compute_mentions(
 class Notifier:
     """Wakes waiters whenever something recorded changes."""
 
+    poll_interval = 0.02
+
     def __init__(self) -> None:
         self._event = asyncio.Event()
 
@@ -425,7 +425,10 @@ class Notifier:
         self._event = asyncio.Event()
 
     async def wait_until(
-        self, check: Callable[[], Any], timeout: float, describe: Callable[[], str] | None = None
+        self,
+        check: Callable[[], Any],
+        timeout: float,  # noqa: ASYNC109
+        describe: Callable[[], str] | None = None,
     ) -> Any:
         """Return the first truthy ``check()`` result, re-checking on every notify."""
         loop = asyncio.get_running_loop()
@@ -438,9 +441,10 @@ class Notifier:
             if remaining <= 0:
                 detail = describe() if describe else ""
                 raise TimeoutError(f"timed out after {timeout}s{': ' + detail if detail else ''}")
+            # Also poll: predicates may look at state outside the fake (e.g. the bot's).
             event = self._event
             try:
-                await asyncio.wait_for(event.wait(), remaining)
+                await asyncio.wait_for(event.wait(), min(remaining, self.poll_interval))
             except TimeoutError:
                 continue
 

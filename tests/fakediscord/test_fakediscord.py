@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import zlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import discord
@@ -76,18 +79,14 @@ class TinyBot(commands.Bot):
         async def manage(interaction: discord.Interaction) -> None:
             await interaction.response.send_message("managed", ephemeral=True)
 
+        class ClickButton(discord.ui.Button[discord.ui.View]):
+            async def callback(self, interaction: discord.Interaction) -> None:
+                await interaction.response.edit_message(content="clicked!", view=None)
+
         @app_commands.command(description="A button")
         async def button(interaction: discord.Interaction) -> None:
             view = discord.ui.View(timeout=30)
-            btn: discord.ui.Button[discord.ui.View] = discord.ui.Button(
-                label="Click", custom_id="tiny:click"
-            )
-
-            async def clicked(inter: discord.Interaction) -> None:
-                await inter.response.edit_message(content="clicked!", view=None)
-
-            btn.callback = clicked  # type: ignore[method-assign]
-            view.add_item(btn)
+            view.add_item(ClickButton(label="Click", custom_id="tiny:click"))
             await interaction.response.send_message("press it", view=view)
 
         @app_commands.command(description="Autocompletes a fruit")
@@ -101,7 +100,17 @@ class TinyBot(commands.Bot):
             fruits = ["apple", "apricot", "banana"]
             return [app_commands.Choice(name=f, value=f) for f in fruits if f.startswith(current)]
 
-        for cmd in (ping, slowgreet, sleepy, toolong, echo, manage, button, fruit):
+        all_commands: list[app_commands.Command[Any, ..., Any]] = [
+            ping,
+            slowgreet,
+            sleepy,
+            toolong,
+            echo,
+            manage,
+            button,
+            fruit,
+        ]
+        for cmd in all_commands:
             self.tree.add_command(cmd, guild=guild)
         await self.tree.sync(guild=guild)
 
@@ -274,7 +283,7 @@ async def test_limits_permissions_and_double_ack() -> None:
 
 
 async def test_permission_gate_and_components() -> None:
-    async with tiny_bot() as (fake, bot):
+    async with tiny_bot() as (fake, _bot):
         refused = await fake.dispatch_slash("manage", user=fake.member)
         assert refused.refused and "default_member_permissions" in (refused.refusal_reason or "")
         with pytest.raises(InteractionRefused):
@@ -320,3 +329,44 @@ async def test_reconnect_and_resume() -> None:
         assert (await rec.wait_for_reply())["content"] == "pong"
         assert bot.ready_count == 1
         fake.assert_clean()
+
+
+async def test_raw_gateway_plain_text_and_zlib_resume() -> None:
+    """The gateway protocol itself, without discord.py: text frames, then zlib-stream."""
+    async with FakeDiscord() as fake, aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{fake.gateway_url}?v=10&encoding=json") as ws:
+            hello = await ws.receive_json(timeout=2)
+            assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] > 0
+            await ws.send_json({"op": 1, "d": None})
+            assert (await ws.receive_json(timeout=2))["op"] == 11
+            identify = {"token": fake.token, "intents": 513, "properties": {}}
+            await ws.send_json({"op": 2, "d": identify})
+            ready = await ws.receive_json(timeout=2)
+            guild = await ws.receive_json(timeout=2)
+        assert (ready["t"], ready["s"], guild["t"], guild["s"]) == ("READY", 1, "GUILD_CREATE", 2)
+        assert ready["d"]["resume_gateway_url"].startswith("ws://127.0.0.1:")
+        roles = {r["name"] for r in guild["d"]["roles"]}
+        assert {"@everyone", "Docket Admin", "Moderators"} <= roles
+        # Without the members intent only the bot itself is listed.
+        assert len(guild["d"]["members"]) == 1 and guild["d"]["member_count"] == 6
+
+        # Missed while disconnected: replayed after RESUME, before RESUMED.
+        await fake.dispatch_event("TYPING_START", {"channel_id": str(fake.general.id)})
+        url = f"{fake.resume_gateway_url}?v=10&encoding=json&compress=zlib-stream"
+        async with session.ws_connect(url) as ws:
+            inflate = zlib.decompressobj()
+
+            async def receive() -> dict[str, Any]:
+                msg = await ws.receive(timeout=2)
+                assert msg.type is aiohttp.WSMsgType.BINARY
+                assert msg.data.endswith(b"\x00\x00\xff\xff")  # Z_SYNC_FLUSH
+                data: dict[str, Any] = json.loads(inflate.decompress(msg.data))
+                return data
+
+            assert (await receive())["op"] == 10
+            resume = {"token": fake.token, "session_id": ready["d"]["session_id"], "seq": 2}
+            await ws.send_json({"op": 6, "d": resume})
+            replayed, resumed = await receive(), await receive()
+        assert (replayed["t"], replayed["s"]) == ("TYPING_START", 3)
+        assert (resumed["t"], resumed["s"]) == ("RESUMED", 4)
+        assert fake.gateway.identify_count == 1 and fake.gateway.resume_count == 1

@@ -161,9 +161,7 @@ class World:
         self.channel_index[ch.id] = []
         return ch
 
-    def add_role(
-        self, name: str, permissions: int = 0, *, mentionable: bool = False
-    ) -> FakeRole:
+    def add_role(self, name: str, permissions: int = 0, *, mentionable: bool = False) -> FakeRole:
         position = max(r.position for r in self.guild.roles.values()) + 1
         return self._role(self.ids.next(), name, permissions, position, mentionable=mentionable)
 
@@ -174,8 +172,16 @@ class World:
         self.guild.members[user.id] = FakeMember(user=user, roles=[r.id for r in roles or []])
         return user
 
-    def add_thread(self, parent: FakeChannel, name: str, *, type: int, owner_id: int,
-                   thread_id: int | None = None, auto_archive_duration: int = 1440) -> FakeChannel:
+    def add_thread(
+        self,
+        parent: FakeChannel,
+        name: str,
+        *,
+        type: int,
+        owner_id: int,
+        thread_id: int | None = None,
+        auto_archive_duration: int = 1440,
+    ) -> FakeChannel:
         th = FakeChannel(
             id=thread_id or self.ids.next(),
             name=name,
