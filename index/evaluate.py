@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import time
@@ -122,14 +123,15 @@ async def calibrate(index: Searcher, qa: list[dict[str, Any]]) -> dict[str, Any]
     Each question's best relevance is measured with abstention off; the threshold
     maximizing balanced accuracy is the midpoint of the widest such gap.
     """
-    pos, neg = [], []
+    pos: list[float] = []
+    neg: list[float] = []
     for item in qa:
         response = await index.search(item["question"], k=1, min_relevance=-1.0)
         score = response.results[0].relevance if response.results else -1.0
         (pos if item["_urls"] else neg).append(score)
     candidates = sorted(set(pos + neg))
     best: tuple[float, float, float] | None = None  # (balanced accuracy, gap, threshold)
-    for lo, hi in zip(candidates, candidates[1:], strict=False):
+    for lo, hi in itertools.pairwise(candidates):
         t = (lo + hi) / 2
         answered = sum(s >= t for s in pos) / max(len(pos), 1)
         abstained = sum(s < t for s in neg) / max(len(neg), 1)

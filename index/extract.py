@@ -95,7 +95,7 @@ def _decode(raw: bytes | str) -> str:
     if b"\x00" in raw[:4096]:
         raise SourceError("binary", "binary content, not a text document")
     # trafilatura guesses encodings well; here we only need a str for metadata checks.
-    return trafilatura.utils.decode_file(raw)  # type: ignore[attr-defined,no-any-return]
+    return str(trafilatura.utils.decode_file(raw))
 
 
 def extract_html(raw: bytes | str, *, source: str, url_hint: str | None = None) -> Document:
@@ -109,7 +109,7 @@ def extract_html(raw: bytes | str, *, source: str, url_hint: str | None = None) 
         date_extraction_params={"extensive_search": False, "original_date": True})
     if doc is None or not getattr(doc, "text", None):
         raise SourceError("no_article", f"{source}: no article text found")
-    meta: dict[str, Any] = doc.as_dict()
+    meta: dict[str, Any] = doc if isinstance(doc, dict) else doc.as_dict()
     text = _tidy(str(meta.get("text") or ""))
     if len(text.split()) < MIN_ARTICLE_WORDS:
         raise SourceError("no_article", f"{source}: too little article text ({len(text.split())} words)")
@@ -242,7 +242,7 @@ def parse_feed(raw: bytes, *, source: str, max_items: int = 500) -> Feed:
 
 def looks_like_feed(raw: bytes) -> bool:
     head = raw[:1024].lstrip().lower()
-    return head.startswith(b"<?xml") and (b"<rss" in raw[:4096].lower() or b"<feed" in raw[:4096].lower()) \
+    return (head.startswith(b"<?xml") and (b"<rss" in raw[:4096].lower() or b"<feed" in raw[:4096].lower())) \
         or head.startswith((b"<rss", b"<feed"))
 
 

@@ -270,7 +270,7 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
     summary.updated = sum(1 for _, _, old, _ in chunked if old is not None)
     summary.new_urls = [d.url for d, _, old, _ in chunked if old is None]
     summary.updated_urls = [d.url for d, _, old, _ in chunked if old is not None]
-    return _Changes(any=bool(chunked or stale or collected.source_hashes and db.total_changes),
+    return _Changes(any=bool(chunked or stale or (collected.source_hashes and db.total_changes)),
                     flat=flat)
 
 

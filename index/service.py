@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-import faiss
 import numpy as np
 
 from . import search as search_mod
@@ -33,7 +32,7 @@ class LoadedSnapshot:
     manifest: dict[str, Any]
     db: aiosqlite.Connection
     store: store.Store
-    vectors: faiss.Index
+    vectors: Any  # a faiss index
     settings: Settings
     sentence_vectors: np.ndarray
 
@@ -45,7 +44,7 @@ class LoadedSnapshot:
         out = {}
         for pid in ids:
             try:
-                out[pid] = self.vectors.reconstruct(int(pid))
+                out[pid] = np.asarray(self.vectors.reconstruct(int(pid)))
             except RuntimeError:  # not in the index
                 continue
         return out
@@ -165,7 +164,7 @@ class DocketIndex:
         response = await search_mod.search(snap, self.encoder.encode_query, question,
                                            k=k or self.settings.search.results, offset=offset,
                                            now=now, min_relevance=min_relevance)
-        self.search_latencies_ms = (self.search_latencies_ms + [(time.perf_counter() - started) * 1000])[-100:]
+        self.search_latencies_ms = ([*self.search_latencies_ms, (time.perf_counter() - started) * 1000])[-100:]
         return response
 
     async def latest(self, topic: str | None = None, *, days: int | None = None, count: int = 5,

@@ -57,7 +57,7 @@ class SearchSettings:
     results: int = 3
     # Abstain when the best relevance falls below this. Derived from data with
     # `python -m index calibrate` on the development question set.
-    min_relevance: float = 0.28
+    min_relevance: float = 0.42
     snippet_chars: int = 300
     stale_after_days: int = 30
     dedupe_window_days: int = 4

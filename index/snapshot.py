@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import IngestBusy, IndexNotReady, SnapshotError
+from .errors import IndexNotReady, IngestBusy, SnapshotError
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -21,31 +22,31 @@ FLAT_FILE = "vectors.faiss"
 ANN_FILE = "vectors.hnsw.faiss"
 
 
-def new_flat(dim: int) -> faiss.Index:
+def new_flat(dim: int) -> Any:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
 
-def load(path: Path) -> faiss.Index:
+def load(path: Path) -> Any:
     return faiss.read_index(str(path))
 
 
-def save(index: faiss.Index, path: Path) -> None:
+def save(index: Any, path: Path) -> None:
     faiss.write_index(index, str(path))
 
 
-def add(index: faiss.Index, ids: np.ndarray, vectors: np.ndarray) -> None:
+def add(index: Any, ids: np.ndarray, vectors: np.ndarray) -> None:
     if len(ids):
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
                            np.ascontiguousarray(ids, dtype=np.int64))
 
 
-def remove(index: faiss.Index, ids: list[int]) -> int:
+def remove(index: Any, ids: list[int]) -> int:
     if not ids:
         return 0
     return int(index.remove_ids(np.asarray(ids, dtype=np.int64)))
 
 
-def flat_contents(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
+def flat_contents(index: Any) -> tuple[np.ndarray, np.ndarray]:
     """All (ids, vectors) of an IndexIDMap2 over a flat index."""
     n = index.ntotal
     ids = faiss.vector_to_array(index.id_map).astype(np.int64)
@@ -62,7 +63,7 @@ def wants_ann(count: int, settings: VectorSettings) -> bool:
     return count >= settings.hnsw_threshold
 
 
-def build_hnsw(flat: faiss.Index, settings: VectorSettings) -> faiss.Index:
+def build_hnsw(flat: Any, settings: VectorSettings) -> Any:
     """An HNSW index over the same vectors and ids as `flat`."""
     ids, vectors = flat_contents(flat)
     hnsw = faiss.IndexHNSWFlat(flat.d, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
@@ -72,13 +73,13 @@ def build_hnsw(flat: faiss.Index, settings: VectorSettings) -> faiss.Index:
     return index
 
 
-def set_search_params(index: faiss.Index, settings: VectorSettings) -> None:
+def set_search_params(index: Any, settings: VectorSettings) -> None:
     inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
     if isinstance(inner, faiss.IndexHNSW):
         inner.hnsw.efSearch = settings.hnsw_ef_search
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def search(index: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, ids) for one query vector; ids of -1 are dropped."""
     if index.ntotal == 0:
         return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from . import snapshot, store, vectors
@@ -45,7 +44,7 @@ def verify(path: Path) -> dict[str, int | str]:
         flat = vectors.load(path / vectors.FLAT_FILE)
     except RuntimeError as exc:
         raise SnapshotError(f"{path / vectors.FLAT_FILE}: unreadable ({exc})") from exc
-    stored = np.sort(faiss.vector_to_array(flat.id_map).astype(np.int64))
+    stored = np.sort(vectors.flat_contents(flat)[0])
     if not np.array_equal(stored, ids):
         raise SnapshotError(f"{path / vectors.FLAT_FILE}: vector ids do not match passage ids")
     if articles != manifest.data["articles"] or len(ids) != manifest.data["passages"]:

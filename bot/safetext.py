@@ -1,0 +1,189 @@
+"""Making untrusted text (article text, titles, questions) inert in Discord, and short enough.
+
+Article text is data, never markup: after `escape` it shows verbatim, with no
+formatting, no links and no mentions, whatever it contains. Key terms are bolded
+by placing private-use placeholders at their offsets *before* escaping and
+turning them into `**` after, so that no escape can be split by the bolding.
+Truncation cuts the raw text at a sentence or word boundary and measures the
+escaped result, so an escape sequence is never cut in half.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from urllib.parse import quote, urlsplit
+
+import discord
+
+# Discord's documented limits (https://discord.com/developers/docs/resources/message).
+CONTENT_MAX = 2000
+EMBED_TITLE_MAX = 256
+EMBED_DESCRIPTION_MAX = 4096
+EMBED_FIELDS_MAX = 25
+EMBED_FIELD_NAME_MAX = 256
+EMBED_FIELD_VALUE_MAX = 1024
+EMBED_FOOTER_MAX = 2048
+EMBED_AUTHOR_MAX = 256
+EMBED_TOTAL_MAX = 6000
+
+ELLIPSIS = "…"
+ZWSP = "\u200b"
+URL_MAX = 512  # longer links are shown as text-free references rather than risk the limits
+
+# Placeholders for bold spans and brackets while escaping; removed from input first.
+_BOLD_ON, _BOLD_OFF, _OPEN, _CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
+_PLACEHOLDERS = re.compile("[\ue000-\ue003]")
+# C0/C1 controls (but tab and newline) and bidirectional overrides/isolates, which can
+# reorder what a reader sees.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,20}):(?=//)")
+_INVITE = re.compile(r"(?i)\b(discord(?:app)?)\.(gg|com/invite|me)\b")
+_ORDERED_LIST = re.compile(r"(?m)^(\s*\d+)\.(?=\s)")
+_HEADING = re.compile(r"(?m)^(\s*)#")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s")
+
+
+def clean(text: str) -> str:
+    """Drop control and bidi-override characters; keep newlines and tabs."""
+    return _INVISIBLE.sub("", text)
+
+
+def escape(text: str) -> str:
+    """Make text inert: Discord shows it as typed, with no markdown, links or mentions."""
+    return _escape(_PLACEHOLDERS.sub("\ufffd", clean(text)))
+
+
+def _escape(text: str) -> str:
+    text = text.replace("[", _OPEN).replace("]", _CLOSE)
+    # ignore_links=False: a URL is neutralized below, so its underscores must be escaped too.
+    text = discord.utils.escape_markdown(text, ignore_links=False)
+    text = _ORDERED_LIST.sub(r"\1\\.", text)
+    text = _HEADING.sub(r"\1\\#", text)
+    text = text.replace(_OPEN, "\\[").replace(_CLOSE, "\\]")
+    # Every "@" and "<" gets a zero-width space: no @everyone, @here, <@id>, <@&id>, <#id>,
+    # </cmd:id>, <t:...> or <https://...> survives, whatever follows.
+    text = text.replace("@", "@" + ZWSP).replace("<", "<" + ZWSP)
+    text = _SCHEME.sub(lambda m: m.group(1) + ":" + ZWSP, text)
+    text = _INVITE.sub(lambda m: m.group(1) + ZWSP + "." + m.group(2), text)
+    return text
+
+
+def merge_spans(spans: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """Sorted, clipped, non-overlapping, non-touching spans within [0, length)."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted((max(0, int(s)), min(length, int(e))) for s, e in spans):
+        if end <= start:
+            continue
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def escape_highlighted(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Escape `text` and bold the given character spans (offsets into `text`)."""
+    text = _PLACEHOLDERS.sub("\ufffd", text)
+    pieces: list[str] = []
+    pos = 0
+    for start, end in merge_spans(spans, len(text)):
+        # Bold markers hug the words: "** word**" would not render as bold.
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start >= end:
+            continue
+        pieces += [text[pos:start], _BOLD_ON, text[start:end], _BOLD_OFF]
+        pos = end
+    pieces.append(text[pos:])
+    marked = _escape(clean("".join(pieces)))
+    return marked.replace(_BOLD_ON, "**").replace(_BOLD_OFF, "**")
+
+
+def cut_points(text: str) -> tuple[list[int], list[int]]:
+    """Candidate ends for a shortened text: after sentences, and before spaces."""
+    sentences = [m.end() - 1 for m in _SENTENCE_END.finditer(text)]
+    words = [m.start() for m in re.finditer(r"\s+", text)]
+    return sentences, words
+
+
+def shorten_to_fit(text: str, fits: Callable[[str, bool], bool]) -> tuple[str, bool]:
+    """The longest prefix of `text`, cut at a sentence or word boundary, for which
+    `fits(prefix, truncated)` holds; returns (prefix, truncated).
+
+    A sentence boundary wins when it keeps at least 60% of what a word boundary would.
+    """
+    if fits(text, False):
+        return text, False
+    sentences, words = cut_points(text)
+    best_word = _largest(words, lambda i: fits(text[:i].rstrip(), True))
+    best_sentence = _largest(sentences, lambda i: fits(text[:i].rstrip(), True))
+    if best_sentence and (best_word is None or best_sentence >= 0.6 * best_word):
+        return text[:best_sentence].rstrip(), True
+    if best_word:
+        return text[:best_word].rstrip(), True
+    # No boundary fits (one enormous word): cut characters.
+    cut = _largest(list(range(1, len(text))), lambda i: fits(text[:i], True))
+    return (text[:cut], True) if cut else ("", True)
+
+
+def _largest(candidates: list[int], ok: Callable[[int], bool]) -> int | None:
+    """The largest candidate for which ok() holds, assuming ok is monotone (binary search)."""
+    lo, hi, best = 0, len(candidates) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if candidates[mid] > 0 and ok(candidates[mid]):
+            best = candidates[mid]
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def fit(text: str, limit: int) -> str:
+    """Plain text within `limit` characters, cut at a boundary with "…" when too long."""
+    if len(text) <= limit:
+        return text
+    short, _ = shorten_to_fit(text, lambda t, cut: len(t) + (len(ELLIPSIS) if cut else 0) <= limit)
+    return short + ELLIPSIS
+
+
+def fit_escaped(text: str, limit: int) -> str:
+    """`escape(text)`, shortened at a boundary (with "…") so that it fits in `limit`."""
+    short, cut = shorten_to_fit(text, lambda t, c: len(escape(t)) + (1 if c else 0) <= limit)
+    return escape(short) + (ELLIPSIS if cut else "")
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL safe inside a markdown link `(...)`, or None."""
+    if not url:
+        return None
+    url = clean(url).strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    # Percent-encode whatever could end the link or start new markup: ()[]<>"\ and spaces.
+    safe = quote(url, safe="/:?#&=%+,;~!$*'.-_@")
+    return safe if len(safe) <= URL_MAX else None
+
+
+def link(text: str, url: str | None, limit: int) -> str:
+    """A masked link with escaped text, or just the escaped text when the URL is unusable."""
+    target = safe_url(url)
+    if target is None:
+        return fit_escaped(text, limit)
+    room = limit - len(target) - 4
+    if room < 8:
+        return fit_escaped(text, limit)
+    return f"[{fit_escaped(text, room)}]({target})"
+
+
+def terminal_safe(text: str) -> str:
+    """Text for a terminal: controls and escape sequences removed, NFC-normalized."""
+    return unicodedata.normalize("NFC", clean(text.replace("\x1b", "")))

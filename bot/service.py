@@ -1,0 +1,133 @@
+"""What Docket's commands do, without Discord: the cogs and the terminal both call this.
+
+`DocketService` holds the collaborators built in `__main__` (the index, the feedback
+store, the search limiter, the reindexer) and returns plain data that `render`
+turns into embeds or text.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from index.errors import QueryError
+from index.feedconfig import configured_sources
+from index.results import Result, SearchResponse
+from index.service import DocketIndex
+from index.settings import Settings
+
+from .cooldowns import SearchLimiter
+from .feedback import FeedbackStore
+from .reindex import Reindexer, ReindexRun
+from .settings import BotSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourcesReport:
+    """Outlets and article counts; `configured` lists the configured sources.
+
+    Later issues add feed health (`feeds`): the renderer shows whatever is there.
+    """
+
+    outlets: list[tuple[str, int]]
+    articles: int
+    configured: list[str]
+    using_sample: bool
+    feeds: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class StatusReport:
+    articles: int
+    passages: int
+    stories: int
+    snapshot: str
+    built_at: str | None
+    age_seconds: float | None
+    model: str | None
+    vector_index: str | None
+    last_ingest: dict[str, Any] | None
+    uptime_seconds: float
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    searches_measured: int
+    reload_error: str | None
+    reindex: str | None
+    feedback: dict[str, int] = field(default_factory=dict)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0-100) by linear interpolation; None for no values."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[max(0, min(98, round(q) - 1))]
+
+
+class DocketService:
+    def __init__(self, settings: Settings, config: BotSettings, index: DocketIndex,
+                 feedback: FeedbackStore, limiter: SearchLimiter, reindexer: Reindexer) -> None:
+        self.settings = settings
+        self.config = config
+        self.index = index
+        self.feedback = feedback
+        self.limiter = limiter
+        self.reindexer = reindexer
+        self.started = time.monotonic()
+
+    async def ask(self, question: str, *, offset: int = 0) -> SearchResponse:
+        """Search; a question the index cannot search comes back with `error` set."""
+        started = time.perf_counter()
+        try:
+            response = await self.index.search(question, k=self.settings.search.results,
+                                               offset=offset)
+        except QueryError as exc:
+            return SearchResponse(query=question, abstained=False, results=[], error=str(exc))
+        # Feeds the limiter's "try again in N s" estimate when searches queue up.
+        spent = time.perf_counter() - started
+        self.limiter.typical_search_s = 0.8 * self.limiter.typical_search_s + 0.2 * spent
+        return response
+
+    async def remember(self, response: SearchResponse, *, offset: int, user_id: int | None,
+                       channel_id: int | None, origin: str) -> int:
+        """Store a shown answer (question, URLs) so its buttons and votes can find it."""
+        return await self.feedback.record_answer(
+            response.query, offset=offset, urls=[r.url for r in response.results],
+            snapshot=response.snapshot, user_id=user_id, channel_id=channel_id, origin=origin)
+
+    async def latest(self, topic: str | None = None, *, days: int | None = None,
+                     count: int | None = None) -> list[Result]:
+        return await self.index.latest(topic or None, days=days,
+                                       count=count or self.config.latest_count)
+
+    async def sources(self) -> SourcesReport:
+        stats = await self.index.stats()
+        configured = configured_sources(self.settings)
+        return SourcesReport(outlets=[(str(o), int(n)) for o, n in stats.get("outlets") or []],
+                             articles=int(stats.get("articles") or 0), configured=configured,
+                             using_sample=not configured)
+
+    async def status(self) -> StatusReport:
+        stats = await self.index.stats()
+        window = self.index.search_latencies_ms[-self.config.status_latency_window:]
+        run = self.reindexer.current
+        return StatusReport(
+            articles=int(stats["articles"]), passages=int(stats["passages"]),
+            stories=int(stats["stories"]), snapshot=str(stats["snapshot"]),
+            built_at=stats.get("built_at"), age_seconds=stats.get("age_seconds"),
+            model=stats.get("model"), vector_index=stats.get("vector_index"),
+            last_ingest=stats.get("last_ingest"),
+            uptime_seconds=time.monotonic() - self.started,
+            latency_p50_ms=percentile(window, 50), latency_p95_ms=percentile(window, 95),
+            searches_measured=len(window), reload_error=stats.get("reload_error"),
+            reindex=run.line() if run is not None and run.running else None,
+            feedback=await self.feedback.totals())
+
+    def reindex(self, *, full: bool, by: str, by_id: int | None = None) -> ReindexRun:
+        return self.reindexer.start(full=full, by=by, by_id=by_id)
