@@ -57,6 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="derive the abstention threshold from a question set")
     p.add_argument("qa", type=Path, nargs="?")
 
+    p = sub.add_parser("watch", help="poll the configured feeds on their intervals")
+    p.add_argument("--once", action="store_true", help="poll every enabled feed once and exit")
+    p.add_argument("--tick", type=float, default=10.0, help="seconds between checks for due feeds")
+
+    p = sub.add_parser("sources", help="feeds and their health")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("feeds", help="add, remove or re-enable a feed")
+    p.add_argument("action", choices=["add", "remove", "enable"])
+    p.add_argument("url")
+    p.add_argument("--interval", type=int, default=None, help="minutes between polls")
+    p.add_argument("--keywords", default="", help="comma-separated; items must mention one")
+
     p = sub.add_parser("bench", help="speed and memory benchmark on synthetic corpora")
     p.add_argument("--passages", type=int, nargs="+", default=[10_000, 100_000])
     p.add_argument("--million", action="store_true", help="also 1,000,000 passages")
@@ -298,7 +311,83 @@ async def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return await run_bench(args, settings)
 
 
+async def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+
+    from .feedstate import FeedState
+    from .watch import FeedPoller
+
+    state = await FeedState.open(settings.data_dir)
+    try:
+        poller = FeedPoller(settings, state, lambda: make_encoder(settings))
+        count = await poller.sync_config()
+        if not await state.feeds():
+            print("no feeds: add some to config/feeds.toml or with `python -m index feeds add URL`",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        if args.once:
+            report = await poller.poll(force=True)
+            print(report.line())
+            return EXIT_PARTIAL if any(f.status not in {"ok", "not_modified", "unchanged"}
+                                       for f in report.feeds) else EXIT_OK
+        logging.getLogger("index").setLevel(logging.INFO)
+        print(f"watching {len(await state.feeds())} feeds ({count} from config); Ctrl-C stops",
+              file=sys.stderr)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await poller.run(stop, tick_s=args.tick)
+    finally:
+        await state.close()
+    return EXIT_OK
+
+
+async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    from .feedstate import FeedState
+
+    state = await FeedState.open(settings.data_dir)
+    try:
+        feeds = await state.feeds()
+    finally:
+        await state.close()
+    if args.json:
+        print(json.dumps([f.to_json() for f in feeds]))
+        return EXIT_OK
+    if not feeds:
+        print("no feeds yet (config/feeds.toml, `python -m index feeds add URL`)")
+    for f in feeds:
+        health = "ok" if f.enabled else f"DISABLED ({f.disabled_reason})"
+        print(f"{f.url}\n   {f.title or '-'} · {health} · last fetch {f.last_fetch or 'never'} "
+              f"({f.last_status or '-'}) · last new item {f.last_new_item or 'never'} · "
+              f"{f.consecutive_failures} failures in a row · {f.articles} articles")
+    return EXIT_OK
+
+
+async def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from .feedstate import FeedState
+
+    state = await FeedState.open(settings.data_dir)
+    try:
+        if args.action == "add":
+            if not args.url.startswith(("http://", "https://")):
+                print("a feed URL starts with http:// or https://", file=sys.stderr)
+                return EXIT_USAGE
+            interval = args.interval * 60 if args.interval else settings.fetch.default_interval_s
+            keywords = [k.strip() for k in args.keywords.split(",") if k.strip()]
+            await state.upsert_feed(args.url, interval_s=interval, keywords=keywords, origin="cli")
+            print(f"added {args.url}")
+        elif args.action == "remove":
+            print("removed" if await state.remove_feed(args.url) else "no such feed")
+        else:
+            print("enabled" if await state.set_enabled(args.url, True) else "no such feed")
+    finally:
+        await state.close()
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Any]] = {
     "ingest": cmd_ingest, "search": cmd_search, "latest": cmd_latest, "stats": cmd_stats,
     "verify": cmd_verify, "eval": cmd_eval, "calibrate": cmd_calibrate, "bench": cmd_bench,
+    "watch": cmd_watch, "sources": cmd_sources, "feeds": cmd_feeds,
 }

@@ -9,7 +9,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,16 +90,20 @@ def _now() -> str:
 
 async def ingest(sources: Iterable[str], settings: Settings, encoder: EncoderSource, *,
                  full: bool = False, prune: bool = False,
-                 progress: ProgressFn | None = None) -> IngestSummary:
-    """Ingest sources into a new snapshot and publish it; see module docs for guarantees."""
+                 progress: ProgressFn | None = None,
+                 documents: Sequence[Document] = ()) -> IngestSummary:
+    """Ingest sources (and documents read elsewhere, e.g. by the feed poller) into a new
+    snapshot and publish it; see index.snapshot for the guarantees."""
     data_dir = settings.data_dir
     with snapshot.ingest_lock(data_dir):
         return await _ingest_locked(list(sources), settings, _LazyEncoder(encoder),
-                                    full=full, prune=prune, progress=progress)
+                                    full=full, prune=prune, progress=progress,
+                                    documents=documents)
 
 
 async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEncoder, *,
-                         full: bool, prune: bool, progress: ProgressFn | None) -> IngestSummary:
+                         full: bool, prune: bool, progress: ProgressFn | None,
+                         documents: Sequence[Document]) -> IngestSummary:
     started = time.perf_counter()
     data_dir = settings.data_dir
     snapshot.clean_stale(data_dir)
@@ -124,6 +128,8 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             if progress:
                 progress("reading sources", 0, 0)
             collected = await collect(sources, settings, known_sources, set(existing))
+            for doc in documents:
+                collected.add(doc)
             changed = await _apply(db, st, collected, existing, settings, lazy, flat, summary,
                                    building / sentvecs.FILE, prune=prune, progress=progress)
             flat = changed.flat

@@ -76,6 +76,11 @@ class FetchSettings:
     allow_private: tuple[str, ...] = ()
     max_items_per_feed: int = 500
     max_item_age_days: int = 3650
+    # Feed polling: default interval, disable after this many failures in a row,
+    # and the longest back-off after failures.
+    default_interval_s: int = 1800
+    max_failures: int = 5
+    max_backoff_s: int = 21600
 
 
 @dataclass(frozen=True)

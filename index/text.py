@@ -13,7 +13,7 @@ import snowballstemmer
 # ends a sentence at "v." or "Mr.". Sentences that end in one of these
 # abbreviations are joined with the next one.
 _ABBREVIATIONS = frozenset(
-    """v vs mr mrs ms dr prof sen rep gov gen st jr sr inc ltd co corp
+    """v vs mr mrs ms dr prof sen rep gov gen st jr sr inc ltd co corp bros
     jan feb mar apr jun jul aug sep sept oct nov dec u.s e.g i.e et al cf approx dept
     fig hon mt rev""".split()
 )
@@ -63,7 +63,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         base = start + para.start()
         _, offsets = blingfire.text_to_sentences_and_offsets(chunk)
         merged: list[list[int]] = []
-        for s, e in offsets:
+        for s, e in _split_missed(chunk, offsets):
             if merged and _ends_with_abbreviation(chunk[merged[-1][0]:merged[-1][1]]):
                 merged[-1][1] = e
             else:
@@ -75,6 +75,24 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             if e - trail > s + lead:
                 spans.append((base + s + lead, base + e - trail))
     return spans
+
+
+_MISSED_RE = re.compile(r"(\w+)\.\s+(?=[A-Z\"“‘'])")
+
+
+def _split_missed(chunk: str, offsets: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Split where blingfire missed a boundary ("joined in. Digital Minister")."""
+    out: list[tuple[int, int]] = []
+    for s, e in offsets:
+        start = s
+        for m in _MISSED_RE.finditer(chunk, s, e):
+            word = m.group(1)
+            if len(word) < 2 or not word.islower() or word in _ABBREVIATIONS:
+                continue
+            out.append((start, m.start(1) + len(word) + 1))
+            start = m.end()
+        out.append((start, e))
+    return out
 
 
 def _ends_with_abbreviation(sentence: str) -> bool:

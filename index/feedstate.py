@@ -1,0 +1,239 @@
+"""Feed health and item memory, in the data directory's `state.sqlite`.
+
+Snapshots hold what is searchable and are immutable; this database holds what
+changes on every poll: each feed's validators (ETag, Last-Modified, body hash),
+its health, the items already seen, and the stories announced after each refresh
+(the bot posts those to subscribed channels).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+STATE_FILE = "state.sqlite"
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE feeds (
+        url TEXT PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        interval_s INTEGER NOT NULL,
+        keywords TEXT NOT NULL DEFAULT '[]',
+        enabled INTEGER NOT NULL DEFAULT 1,
+        disabled_reason TEXT,
+        origin TEXT NOT NULL DEFAULT 'config',
+        added_at TEXT NOT NULL,
+        added_by TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        last_fetch TEXT,
+        last_success TEXT,
+        last_status TEXT,
+        last_new_item TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        next_fetch TEXT,
+        baseline_done INTEGER NOT NULL DEFAULT 0,
+        articles INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE items (
+        feed_url TEXT NOT NULL,
+        guid TEXT,
+        link TEXT,
+        content_hash TEXT,
+        article_url TEXT,
+        first_seen TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX items_guid ON items(feed_url, guid);
+    CREATE INDEX items_link ON items(feed_url, link);
+    CREATE INDEX items_hash ON items(feed_url, content_hash);
+    CREATE TABLE announcements (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL,
+        kind TEXT NOT NULL,          -- new or updated
+        feed_url TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
+)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class FeedRow:
+    url: str
+    title: str
+    interval_s: int
+    keywords: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    origin: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    last_fetch: str | None
+    last_success: str | None
+    last_status: str | None
+    last_new_item: str | None
+    consecutive_failures: int
+    next_fetch: str | None
+    baseline_done: bool
+    articles: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, r: aiosqlite.Row) -> FeedRow:
+        return cls(url=r["url"], title=r["title"], interval_s=r["interval_s"],
+                   keywords=json.loads(r["keywords"]), enabled=bool(r["enabled"]),
+                   disabled_reason=r["disabled_reason"], origin=r["origin"], etag=r["etag"],
+                   last_modified=r["last_modified"], body_hash=r["body_hash"],
+                   last_fetch=r["last_fetch"], last_success=r["last_success"],
+                   last_status=r["last_status"], last_new_item=r["last_new_item"],
+                   consecutive_failures=r["consecutive_failures"], next_fetch=r["next_fetch"],
+                   baseline_done=bool(r["baseline_done"]), articles=r["articles"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "extra"}
+
+
+class FeedState:
+    """Async access to state.sqlite; open with `await FeedState.open(data_dir)`."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    @classmethod
+    async def open(cls, data_dir: Path) -> FeedState:
+        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+        db = await aiosqlite.connect(data_dir / STATE_FILE, timeout=30)
+        db.row_factory = aiosqlite.Row
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA busy_timeout = 30000")
+        async with db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        for number in range(version, len(MIGRATIONS)):
+            await db.executescript(
+                f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
+        return cls(db)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def upsert_feed(self, url: str, *, interval_s: int, keywords: list[str],
+                          origin: str = "config", added_by: str | None = None) -> None:
+        await self.db.execute(
+            "INSERT INTO feeds(url, interval_s, keywords, origin, added_at, added_by) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
+            "interval_s = excluded.interval_s, keywords = excluded.keywords",
+            (url, interval_s, json.dumps(keywords), origin, now_iso(), added_by))
+        await self.db.commit()
+
+    async def remove_feed(self, url: str) -> bool:
+        cur = await self.db.execute("DELETE FROM feeds WHERE url = ?", (url,))
+        await self.db.execute("DELETE FROM items WHERE feed_url = ?", (url,))
+        await self.db.commit()
+        return cur.rowcount > 0
+
+    async def set_enabled(self, url: str, enabled: bool, reason: str | None = None) -> bool:
+        cur = await self.db.execute(
+            "UPDATE feeds SET enabled = ?, disabled_reason = ?, consecutive_failures = "
+            "CASE WHEN ? THEN 0 ELSE consecutive_failures END, next_fetch = NULL WHERE url = ?",
+            (int(enabled), None if enabled else reason, int(enabled), url))
+        await self.db.commit()
+        return cur.rowcount > 0
+
+    async def feeds(self) -> list[FeedRow]:
+        async with self.db.execute("SELECT * FROM feeds ORDER BY url") as cur:
+            return [FeedRow.from_row(r) async for r in cur]
+
+    async def feed(self, url: str) -> FeedRow | None:
+        async with self.db.execute("SELECT * FROM feeds WHERE url = ?", (url,)) as cur:
+            row = await cur.fetchone()
+        return FeedRow.from_row(row) if row else None
+
+    async def record_success(self, url: str, *, status: str, etag: str | None,
+                             last_modified: str | None, body_hash: str | None, title: str | None,
+                             new_items: int, next_fetch: str) -> None:
+        now = now_iso()
+        await self.db.execute(
+            "UPDATE feeds SET last_fetch = ?, last_success = ?, last_status = ?, "
+            "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified), "
+            "body_hash = coalesce(?, body_hash), title = coalesce(nullif(?, ''), title), "
+            "consecutive_failures = 0, next_fetch = ?, baseline_done = 1, "
+            "last_new_item = CASE WHEN ? > 0 THEN ? ELSE last_new_item END, "
+            "articles = articles + ? WHERE url = ?",
+            (now, now, status, etag, last_modified, body_hash, title or "", next_fetch,
+             new_items, now, new_items, url))
+        await self.db.commit()
+
+    async def record_failure(self, url: str, *, reason: str, next_fetch: str,
+                             disable_after: int) -> FeedRow | None:
+        await self.db.execute(
+            "UPDATE feeds SET last_fetch = ?, last_status = ?, next_fetch = ?, "
+            "consecutive_failures = consecutive_failures + 1 WHERE url = ?",
+            (now_iso(), reason, next_fetch, url))
+        await self.db.execute(
+            "UPDATE feeds SET enabled = 0, disabled_reason = ? "
+            "WHERE url = ? AND consecutive_failures >= ?", (reason, url, disable_after))
+        await self.db.commit()
+        return await self.feed(url)
+
+    async def seen(self, feed_url: str, *, guid: str | None, link: str | None,
+                   content_hash: str) -> tuple[bool, bool]:
+        """(seen before, content changed since) for one feed item.
+
+        An item is the same item when its GUID matches, or its link matches with the
+        same content, or its content matches (a publisher that changes GUIDs or bumps
+        dates does not make a new story). Items that only share a link, with other
+        GUIDs and other content, are different items.
+        """
+        async with self.db.execute(
+                "SELECT guid, link, content_hash FROM items WHERE feed_url = ? AND "
+                "((guid IS NOT NULL AND guid = ?) OR (link = ? AND content_hash = ?) "
+                "OR content_hash = ?) LIMIT 1",
+                (feed_url, guid, link, content_hash, content_hash)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return False, False
+        return True, row["content_hash"] != content_hash
+
+    async def remember(self, feed_url: str, *, guid: str | None, link: str | None,
+                       content_hash: str, article_url: str | None) -> None:
+        now = now_iso()
+        cur = await self.db.execute(
+            "UPDATE items SET content_hash = ?, link = ?, article_url = ?, updated_at = ? "
+            "WHERE feed_url = ? AND guid IS NOT NULL AND guid = ?",
+            (content_hash, link, article_url, now, feed_url, guid))
+        if cur.rowcount == 0:
+            await self.db.execute(
+                "INSERT INTO items(feed_url, guid, link, content_hash, article_url, first_seen, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (feed_url, guid, link, content_hash, article_url, now, now))
+
+    async def announce(self, entries: list[tuple[str, str, str]]) -> None:
+        """Queue (url, kind, feed_url) stories for subscribed channels."""
+        await self.db.executemany(
+            "INSERT INTO announcements(url, kind, feed_url, created_at) VALUES (?, ?, ?, ?)",
+            [(u, k, f, now_iso()) for u, k, f in entries])
+        await self.db.commit()
+
+    async def announcements_after(self, last_id: int, limit: int = 200) -> list[dict[str, Any]]:
+        async with self.db.execute(
+                "SELECT id, url, kind, feed_url, created_at FROM announcements WHERE id > ? "
+                "ORDER BY id LIMIT ?", (last_id, limit)) as cur:
+            return [dict(r) async for r in cur]
+
+    async def commit(self) -> None:
+        await self.db.commit()
