@@ -77,19 +77,24 @@ async def migrate(db: aiosqlite.Connection) -> int:
 
 
 class FeedbackStore:
-    """Answers and votes in `bot.sqlite`; open with `await FeedbackStore.open(data_dir)`."""
+    """Answers and votes in `bot.sqlite`; open with `await FeedbackStore.open(path)`."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path | str) -> None:
         self.db = db
         self.path = path
 
     @classmethod
-    async def open(cls, data_dir: Path) -> FeedbackStore:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path = data_dir / DB_FILE
+    async def open(cls, path: Path | str) -> FeedbackStore:
+        """Open (creating and migrating) the store; ":memory:" for a throwaway one."""
+        if isinstance(path, Path):
+            path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path)
         try:
-            await db.execute("PRAGMA journal_mode = WAL")
+            if isinstance(path, Path):
+                # WAL + NORMAL: no fsync per vote (a power cut may lose the last few votes,
+                # never corrupt the file), so a burst of answers never queues behind the disk.
+                await db.execute("PRAGMA journal_mode = WAL")
+                await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
             await migrate(db)
         except BaseException:

@@ -53,6 +53,8 @@ class ReindexRun:
     summary: IngestSummary | None = None
     error: str | None = None
     reloaded: bool = False
+    # Set when the run has finished, successfully or not.
+    finished_event: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     def progress(self, stage: str, done: int, total: int) -> None:
         """The ingest's progress callback (called from the worker thread)."""
@@ -103,7 +105,7 @@ class Reindexer:
         self.encoder = encoder
         self.index = index
         self._sources = sources or (lambda: default_sources(settings))
-        self._ingest = ingest_fn
+        self.ingest_fn = ingest_fn  # replaceable: tests hold a run open with it
         self.current: ReindexRun | None = None
         self.last: ReindexRun | None = None
         self._task: asyncio.Task[ReindexRun] | None = None
@@ -129,7 +131,7 @@ class Reindexer:
         progress: ProgressFn = run.progress
         try:
             summary = await _in_daemon_thread(
-                lambda: self._ingest(sources, self.settings, self.encoder, full=run.full,
+                lambda: self.ingest_fn(sources, self.settings, self.encoder, full=run.full,
                                      progress=progress))
             run.summary = summary
             run.stage = "loading the new snapshot"
@@ -147,6 +149,7 @@ class Reindexer:
         finally:
             run.finished = time.monotonic()
             self.last = run
+            run.finished_event.set()
         if run.summary is not None:
             log.info("reindex finished: %s", run.summary.line())
         return run

@@ -27,7 +27,7 @@ QUOTE_OPEN, QUOTE_CLOSE = "“", "”"
 # -- small formatting helpers shared with the text forms ----------------------------------
 
 def human_date(published: str | None) -> str:
-    """"3 Oct 2025" from an ISO date; "undated" when unknown or unreadable."""
+    """A date like "3 Oct 2025" from an ISO one; "undated" when unknown or unreadable."""
     if not published:
         return "undated"
     try:
@@ -86,7 +86,7 @@ def ingest_line(last: dict[str, Any] | None) -> str:
 
 def embed_length(embed: discord.Embed) -> int:
     """Characters that count toward Discord's 6,000 total for one embed."""
-    data = embed.to_dict()
+    data: dict[str, Any] = dict(embed.to_dict())
     total = len(data.get("title") or "") + len(data.get("description") or "")
     for f in data.get("fields") or []:
         total += len(f.get("name") or "") + len(f.get("value") or "")
@@ -97,7 +97,7 @@ def embed_length(embed: discord.Embed) -> int:
 
 def embed_problems(embed: discord.Embed) -> list[str]:
     """What Discord would refuse in this embed (empty when it is fine)."""
-    data = embed.to_dict()
+    data: dict[str, Any] = dict(embed.to_dict())
     problems = []
     for key, limit in (("title", st.EMBED_TITLE_MAX), ("description", st.EMBED_DESCRIPTION_MAX)):
         if len(data.get(key) or "") > limit:
@@ -141,12 +141,20 @@ def content(text: str) -> str:
 
 # -- answers -----------------------------------------------------------------------------
 
+def ellipsized(body: str, *, lead: bool, tail: bool) -> str:
+    """ "…" where the article goes on; spaced after a finished sentence ("works. …")."""
+    if lead:
+        body = st.ELLIPSIS + (" " if body[:1].isupper() else "") + body
+    if tail:
+        body += (" " if body.rstrip("*")[-1:] in {".", "!", "?", ":", ";"} else "") + st.ELLIPSIS
+    return body
+
+
 def quote_block(result: Result, snippet: str, truncated: bool) -> str:
     """The snippet as a blockquote, key terms bold, "…" where the article goes on."""
-    body = st.escape_highlighted(snippet, result.highlights)
-    lead = st.ELLIPSIS if result.leading_ellipsis else ""
-    tail = st.ELLIPSIS if (truncated or result.trailing_ellipsis) else ""
-    lines = f"{QUOTE_OPEN}{lead}{body}{tail}{QUOTE_CLOSE}".split("\n")
+    body = ellipsized(st.escape_highlighted(snippet, result.highlights),
+                      lead=result.leading_ellipsis, tail=truncated or result.trailing_ellipsis)
+    lines = f"{QUOTE_OPEN}{body}{QUOTE_CLOSE}".split("\n")
     return "\n".join("> " + line if line.strip() else ">" for line in lines)
 
 
@@ -161,7 +169,7 @@ def source_lines(result: Result, budget: int) -> list[str]:
     for outlet, url in others[:ALSO_MAX]:
         candidate = st.link(outlet, url, 160)
         # "Also reported by " + names + ", " separators + " and NN more"
-        if len("Also reported by ") + sum(len(x) + 2 for x in named + [candidate]) + 14 > room:
+        if len("Also reported by ") + sum(len(x) + 2 for x in [*named, candidate]) + 14 > room:
             break
         named.append(candidate)
     if named:
@@ -186,7 +194,7 @@ def result_block(result: Result, budget: int) -> str:
 def answer_embed(response: SearchResponse, *, index_age_s: float | None = None,
                  page: int = 1) -> discord.Embed:
     """Up to `len(results)` quoted results in one embed, with a footer on what was searched."""
-    title = st.fit_escaped(response.query.strip() or "Your question", st.EMBED_TITLE_MAX)
+    title = st.fit_escaped(response.query.strip(), st.EMBED_TITLE_MAX).strip() or "Your question"
     embed = discord.Embed(title=title, colour=COLOR)
     head = []
     if response.notice:
@@ -263,7 +271,8 @@ def sources_embed(report: SourcesReport) -> discord.Embed:
         lines.append(f"…and {len(report.outlets) - shown} more outlets")
     embed.description = "\n".join(lines)
     for feed in report.feeds[: st.EMBED_FIELDS_MAX]:
-        name = st.fit(str(feed.get("name") or feed.get("url") or "feed"), st.EMBED_FIELD_NAME_MAX)
+        name = st.fit_escaped(str(feed.get("name") or feed.get("url") or "feed"),
+                              st.EMBED_FIELD_NAME_MAX)
         detail = "\n".join(f"{k}: {v}" for k, v in feed.items() if k not in {"name"})
         embed.add_field(name=name, value=st.fit_escaped(detail or "-", st.EMBED_FIELD_VALUE_MAX))
     return check_embed(embed)

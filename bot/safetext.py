@@ -32,14 +32,13 @@ ELLIPSIS = "…"
 ZWSP = "\u200b"
 URL_MAX = 512  # longer links are shown as text-free references rather than risk the limits
 
-# Placeholders for bold spans and brackets while escaping; removed from input first.
-_BOLD_ON, _BOLD_OFF, _OPEN, _CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
-_PLACEHOLDERS = re.compile("[\ue000-\ue003]")
+# Placeholders for bold spans, brackets and ">" while escaping; removed from input first.
+_BOLD_ON, _BOLD_OFF, _OPEN, _CLOSE, _GT = "\ue000", "\ue001", "\ue002", "\ue003", "\ue004"
+_PLACEHOLDERS = re.compile("[\ue000-\ue004]")
 # C0/C1 controls (but tab and newline) and bidirectional overrides/isolates, which can
 # reorder what a reader sees.
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,20}):(?=//)")
-_INVITE = re.compile(r"(?i)\b(discord(?:app)?)\.(gg|com/invite|me)\b")
+_INVITE = re.compile(r"(?i)(discord(?:app)?)\.(gg|com/invite|me)")
 _ORDERED_LIST = re.compile(r"(?m)^(\s*\d+)\.(?=\s)")
 _HEADING = re.compile(r"(?m)^(\s*)#")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s")
@@ -56,16 +55,17 @@ def escape(text: str) -> str:
 
 
 def _escape(text: str) -> str:
-    text = text.replace("[", _OPEN).replace("]", _CLOSE)
+    # ">" anywhere, not only at a line start: a fragment (an outlet name) may end up at one.
+    text = text.replace("[", _OPEN).replace("]", _CLOSE).replace(">", _GT)
     # ignore_links=False: a URL is neutralized below, so its underscores must be escaped too.
     text = discord.utils.escape_markdown(text, ignore_links=False)
     text = _ORDERED_LIST.sub(r"\1\\.", text)
     text = _HEADING.sub(r"\1\\#", text)
-    text = text.replace(_OPEN, "\\[").replace(_CLOSE, "\\]")
+    text = text.replace(_OPEN, "\\[").replace(_CLOSE, "\\]").replace(_GT, "\\>")
     # Every "@" and "<" gets a zero-width space: no @everyone, @here, <@id>, <@&id>, <#id>,
     # </cmd:id>, <t:...> or <https://...> survives, whatever follows.
     text = text.replace("@", "@" + ZWSP).replace("<", "<" + ZWSP)
-    text = _SCHEME.sub(lambda m: m.group(1) + ":" + ZWSP, text)
+    text = text.replace("://", ":" + ZWSP + "//")
     text = _INVITE.sub(lambda m: m.group(1) + ZWSP + "." + m.group(2), text)
     return text
 
@@ -89,17 +89,17 @@ def escape_highlighted(text: str, spans: Iterable[tuple[int, int]]) -> str:
     pieces: list[str] = []
     pos = 0
     for start, end in merge_spans(spans, len(text)):
-        # Bold markers hug the words: "** word**" would not render as bold.
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start >= end:
+        span = clean(text[start:end])
+        # Bold markers hug the words ("** word**" is not bold) and never wrap nothing.
+        inner = span.strip()
+        if not inner:
             continue
-        pieces += [text[pos:start], _BOLD_ON, text[start:end], _BOLD_OFF]
+        lead = span[: len(span) - len(span.lstrip())]
+        trail = span[len(span.rstrip()):]
+        pieces += [clean(text[pos:start]), lead, _BOLD_ON, inner, _BOLD_OFF, trail]
         pos = end
-    pieces.append(text[pos:])
-    marked = _escape(clean("".join(pieces)))
+    pieces.append(clean(text[pos:]))
+    marked = _escape("".join(pieces))
     return marked.replace(_BOLD_ON, "**").replace(_BOLD_OFF, "**")
 
 

@@ -7,20 +7,23 @@ turns into embeds or text.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from index.errors import QueryError
+from index.embed import Encoder
+from index.errors import IndexNotReady, QueryError
 from index.feedconfig import configured_sources
 from index.results import Result, SearchResponse
 from index.service import DocketIndex
 from index.settings import Settings
 
 from .cooldowns import SearchLimiter
-from .feedback import FeedbackStore
+from .feedback import DB_FILE, FeedbackStore
 from .reindex import Reindexer, ReindexRun
 from .settings import BotSettings
 
@@ -94,6 +97,19 @@ class DocketService:
         self.limiter.typical_search_s = 0.8 * self.limiter.typical_search_s + 0.2 * spent
         return response
 
+    def index_age_s(self) -> float | None:
+        """Seconds since the live snapshot was built (None when unknown)."""
+        if not self.index.ready:
+            return None
+        built = self.index.snapshot.manifest.get("built_at")
+        try:
+            when = dt.datetime.fromisoformat(str(built))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return (dt.datetime.now(dt.UTC) - when).total_seconds()
+
     async def remember(self, response: SearchResponse, *, offset: int, user_id: int | None,
                        channel_id: int | None, origin: str) -> int:
         """Store a shown answer (question, URLs) so its buttons and votes can find it."""
@@ -131,3 +147,26 @@ class DocketService:
 
     def reindex(self, *, full: bool, by: str, by_id: int | None = None) -> ReindexRun:
         return self.reindexer.start(full=full, by=by, by_id=by_id)
+
+    async def close(self) -> None:
+        self.reindexer.close()
+        await self.index.close()
+        await self.feedback.close()
+
+
+async def open_service(settings: Settings, config: BotSettings, encoder: Encoder, *,
+                       feedback_path: Path | str | None = None) -> DocketService:
+    """Build the service from settings: open the index (a missing one is not fatal: the
+    reload loop picks up the first published snapshot), the feedback store and the limits."""
+    index = DocketIndex(settings, encoder)
+    try:
+        await index.open()
+    except IndexNotReady as exc:
+        log.warning("%s; answers start once a snapshot is published", exc)
+    feedback = await FeedbackStore.open(
+        feedback_path or config.state_path(settings.data_dir) / DB_FILE)
+    limiter = SearchLimiter(rate=config.cooldown_rate, per=config.cooldown_per_s,
+                            max_concurrent=config.max_concurrent_searches,
+                            max_waiting=config.max_waiting_searches)
+    reindexer = Reindexer(settings, encoder, index)
+    return DocketService(settings, config, index, feedback, limiter, reindexer)

@@ -82,9 +82,15 @@ class BotSettings:
     latest_count: int = 5
     status_latency_window: int = 50
     guild_ready_timeout_s: float = 2.0
+    # Where the bot writes its own files (bot.sqlite, command-sync.json); None: the data dir.
+    # Set it when the index directory is shared or read-only.
+    state_dir: Path | None = None
 
     def replace(self, **changes: Any) -> BotSettings:
         return dataclasses.replace(self, **changes)
+
+    def state_path(self, data_dir: Path) -> Path:
+        return self.state_dir if self.state_dir is not None else data_dir
 
     def answers_in(self, channel_id: int, channel_name: str | None,
                    parent_id: int | None = None, parent_name: str | None = None) -> bool:
@@ -137,6 +143,8 @@ def _coerce(name: str, value: Any) -> Any:
         return frozenset(_snowflake(v, where) for v in _strings(value, where))
     if name == "guild_id":
         return _snowflake(value, where) if str(value).strip() else None
+    if name == "state_dir":
+        return Path(str(value)) if str(value).strip() else None
     if name == "answer_channels":
         if isinstance(value, str) and value.strip().lower() in {"all", "none"}:
             return ("all",) if value.strip().lower() == "all" else ()

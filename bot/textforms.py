@@ -34,10 +34,9 @@ def highlighted(result: Result, color: bool) -> str:
         body = "".join(pieces)
     else:
         body = terminal_safe(text)
-    body = " ".join(body.split())
-    lead = "…" if result.leading_ellipsis else ""
-    tail = "…" if result.trailing_ellipsis else ""
-    return f"“{lead}{body}{tail}”"
+    body = render.ellipsized(" ".join(body.split()), lead=result.leading_ellipsis,
+                             tail=result.trailing_ellipsis)
+    return f"“{body}”"
 
 
 def result_text(number: int, result: Result, color: bool) -> str:

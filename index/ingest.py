@@ -26,7 +26,7 @@ from .sources import Collected, collect
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 2048  # passages per embedding call, bounding memory and giving progress
+EMBED_BATCH = 512  # passages per embedding call, bounding memory and giving progress
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -244,6 +244,8 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
     next_id = (int(row[0]) if row else 0) + 1
     done = 0
     now = _now()
+    if progress and total:
+        progress("embedding", 0, total)
     # Articles are written in embedding batches: one transaction, one encode call each.
     batch: list[tuple[Document, str, int | None, list[Passage]]] = []
     batch_size = 0

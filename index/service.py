@@ -101,6 +101,7 @@ class DocketIndex:
         self._retired: list[tuple[float, LoadedSnapshot]] = []
         self._reload_lock = asyncio.Lock()
         self.last_reload_error: str | None = None
+        self._refused: str | None = None  # a snapshot already refused is not re-checked
         self.search_latencies_ms: list[float] = []
 
     @property
@@ -129,6 +130,8 @@ class DocketIndex:
                 return False
             if self._snap is not None and self._snap.name == name:
                 return False
+            if name == self._refused and not force:
+                return False
             path = snapshot.snapshots_dir(self.settings.data_dir) / name
             try:
                 new = await load_snapshot(path, self.settings, model=self.encoder.name,
@@ -137,9 +140,11 @@ class DocketIndex:
                 if self.last_reload_error != str(exc):
                     log.error("refusing snapshot %s: %s", name, exc)
                 self.last_reload_error = str(exc)
+                self._refused = name
                 return False
             old, self._snap = self._snap, new
             self.last_reload_error = None
+            self._refused = None
             log.info("serving snapshot %s (%d passages)", new.name, new.passages)
             if old is not None:
                 # Searches still running on the old snapshot finish before it is closed.

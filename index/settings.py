@@ -27,6 +27,8 @@ class ModelSettings:
     backend: str = "torch"  # "torch" or "onnx"
     batch_size: int = 64
     max_seq_length: int = 256
+    # Where the ONNX export is kept; empty: <data_dir>/models (filled in by load_settings).
+    cache_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,9 @@ def load_settings(config: Path | None = None, data_dir: Path | None = None,
     if data_dir is not None:
         kwargs["data_dir"] = data_dir
     settings = Settings(**kwargs)
+    if not settings.model.cache_dir:
+        settings = settings.replace(model=dataclasses.replace(
+            settings.model, cache_dir=str(settings.data_dir / "models")))
     if settings.model.backend not in {"torch", "onnx"}:
         raise ConfigError(f"model.backend must be 'torch' or 'onnx', not {settings.model.backend!r}")
     if settings.vectors.kind not in {"auto", "flat", "hnsw"}:

@@ -17,10 +17,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from index.embed import Encoder  # noqa: E402
-from index.ingest import ingest  # noqa: E402
-from index.settings import Settings, load_settings  # noqa: E402
-from index.sources import sample_dir  # noqa: E402
+from index.embed import Encoder
+from index.ingest import ingest
+from index.settings import Settings, load_settings
+from index.sources import sample_dir
 
 REPO = Path(__file__).resolve().parent.parent
 

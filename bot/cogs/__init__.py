@@ -1,0 +1,1 @@
+"""Thin cogs: each command checks, defers, calls the service and renders the result."""

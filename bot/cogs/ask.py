@@ -1,0 +1,60 @@
+"""/ask, and questions asked in chat (an @mention of the bot, or a reply to one of its answers)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from ..answers import chat_question
+from ..settings import QUESTION_MAX_CHARS
+
+if TYPE_CHECKING:
+    from ..client import DocketBot
+
+log = logging.getLogger(__name__)
+
+
+class Ask(commands.Cog):
+    def __init__(self, bot: DocketBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(description="Quotes from news articles that answer a question about "
+                                      "AI and copyright")
+    @app_commands.describe(question="What you want to know, e.g. What did Japan ask OpenAI "
+                                    "about Sora 2?")
+    async def ask(self, interaction: discord.Interaction[DocketBot],
+                  question: app_commands.Range[str, 1, QUESTION_MAX_CHARS]) -> None:
+        await self.bot.answers.slash(interaction, question)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        # Never answer a bot (itself included) or a webhook: no loops, no echo chains.
+        if me is None or message.author.bot or message.webhook_id is not None:
+            return
+        channel = message.channel
+        parent = getattr(channel, "parent", None)
+        if not self.bot.config.answers_in(channel.id, getattr(channel, "name", None),
+                                          getattr(parent, "id", None),
+                                          getattr(parent, "name", None)):
+            return
+        if message.reference is not None and message.reference.resolved is None \
+                and message.reference.message_id is not None:
+            # A reply whose original is not in the payload: look it up once.
+            try:
+                message.reference.resolved = await channel.fetch_message(
+                    message.reference.message_id)
+            except discord.HTTPException:
+                pass
+        question = chat_question(message, me)
+        if question is None:
+            return
+        await self.bot.answers.chat(message, question[:QUESTION_MAX_CHARS])
+
+
+async def setup(bot: DocketBot) -> None:
+    await bot.add_cog(Ask(bot))

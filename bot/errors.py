@@ -1,0 +1,112 @@
+"""One place that turns exceptions into short, friendly replies; tracebacks go to the log.
+
+Also the small protocol for "thinking" replies: `think` defers and remembers whether
+the placeholder is public, so that an error after it can replace it with an
+ephemeral message instead of leaving a public "Docket is thinking…" behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from index.errors import ConfigError, IndexNotReady, IngestBusy, QueryError, SnapshotError
+
+from .cooldowns import TryAgain
+from .reindex import ReindexRunning
+from .safetext import fit
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong on my side; the error was logged. Please try again later."
+
+
+class NotMaintainer(app_commands.CheckFailure):
+    """Maintenance by someone who is neither a bot owner nor holds the admin role."""
+
+
+class NotOwner(app_commands.CheckFailure):
+    """An owner-only command by someone else."""
+
+
+def friendly(error: BaseException) -> str:
+    """The short text a user sees for an error; logs what the user must not see."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, TryAgain):
+        if error.reason == "cooldown":
+            return f"You're asking quickly — try again in {error.retry_after} s."
+        return f"Docket is busy answering other questions — try again in {error.retry_after} s."
+    if isinstance(error, NotMaintainer):
+        return "Only the bot's owners and members with the admin role can do that."
+    if isinstance(error, NotOwner):
+        return "Only the bot's owners can do that."
+    if isinstance(error, ReindexRunning):
+        return f"A reindex is already running. {error.run.line()}"
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        log.warning("stale command registration (%s): an owner should run /sync", error)
+        return "That command has changed since it was registered; please try again later."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "That command only works in a server."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use that command here."
+    if isinstance(error, IndexNotReady):
+        return "The news index isn't ready yet; please try again in a minute."
+    if isinstance(error, QueryError):
+        return str(error)
+    if isinstance(error, IngestBusy):
+        return "Another index update is running; try again when it has finished."
+    if isinstance(error, SnapshotError | ConfigError):
+        log.error("%s: %s", type(error).__name__, error)
+        return "The news index has a problem; the details are in the bot's log."
+    if isinstance(error, discord.Forbidden):
+        log.warning("missing Discord permission: %s", error)
+        return "I don't have the Discord permission to do that here."
+    log.error("unexpected error", exc_info=error)
+    return UNEXPECTED
+
+
+async def think(interaction: discord.Interaction[Any], *, ephemeral: bool = False) -> None:
+    """Acknowledge at once with Discord's "thinking…" placeholder."""
+    await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+    interaction.extras["thinking"] = "ephemeral" if ephemeral else "public"
+
+
+async def answer(interaction: discord.Interaction[Any], **kwargs: Any) -> None:
+    """The reply: the first followup after `think` replaces its placeholder."""
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+    interaction.extras.pop("thinking", None)
+
+
+async def send_error(interaction: discord.Interaction[Any], text: str) -> None:
+    """An ephemeral error in whatever state the interaction is in; never raises."""
+    text = fit(text, 2000)
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        if interaction.extras.get("thinking") == "public":
+            # A followup would turn the public placeholder into a public error: remove it.
+            await interaction.delete_original_response()
+        interaction.extras.pop("thinking", None)
+        await interaction.followup.send(text, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("could not send an error reply (%s): %s", exc, text)
+
+
+class DocketTree(app_commands.CommandTree[Any]):
+    """The command tree, with the bot's single app-command error handler."""
+
+    async def on_error(self, interaction: discord.Interaction[Any],
+                       error: app_commands.AppCommandError) -> None:
+        name = interaction.command.qualified_name if interaction.command else "?"
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if not isinstance(original, TryAgain | app_commands.CheckFailure | ReindexRunning):
+            log.info("/%s by %s failed: %s", name, interaction.user.id, type(original).__name__)
+        await send_error(interaction, friendly(error))

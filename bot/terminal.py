@@ -1,0 +1,202 @@
+"""`python -m bot` without a token: the same commands in a terminal, one line at a time.
+
+Reads stdin line by line (a pipe works as well as a keyboard), runs each command
+through `DocketService` and prints the text forms of the embeds. On the first run,
+when the data dir holds no index, it builds one from the bundled sample corpus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import shlex
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TextIO
+
+from index.errors import DocketError
+from index.ingest import ingest
+from index.snapshot import current_name
+from index.sources import sample_dir
+
+from . import textforms
+from .reindex import ReindexRunning
+from .service import DocketService
+
+log = logging.getLogger(__name__)
+
+_OPTION = re.compile(r"^(days|count):(\d+)$")
+
+
+async def ensure_index(service: DocketService, err: TextIO) -> None:
+    """Build the sample index on first run (no published snapshot in the data dir)."""
+    data_dir = service.settings.data_dir
+    if current_name(data_dir) is not None:
+        return
+    print(f"No index in {data_dir} yet: building one from the bundled sample corpus "
+          "(first run only)…", file=err, flush=True)
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] > 1.0 or (total and done == total):
+            last[0] = now
+            counts = f" {done}/{total}" if total else ""
+            print(f"  {stage}{counts}", file=err, flush=True)
+
+    summary = await ingest([str(sample_dir())], service.settings, service.index.encoder,
+                           progress=progress)
+    print(f"  {summary.line()}", file=err, flush=True)
+    await service.index.reload_if_changed()
+
+
+class Session:
+    """One terminal conversation: remembers the last question for /more."""
+
+    def __init__(self, service: DocketService, *, color: bool = False,
+                 progress: TextIO = sys.stderr) -> None:
+        self.service = service
+        self.color = color
+        self.progress_out = progress
+        self.last_question: str | None = None
+        self.next_offset = 0
+
+    async def handle(self, line: str) -> str | None:
+        """The output for one input line; None means quit."""
+        line = line.strip()
+        if not line:
+            return ""
+        if line.startswith("/"):
+            command, _, rest = line[1:].partition(" ")
+        else:
+            command, rest = "ask", line  # a bare question
+        handlers: dict[str, Callable[[str], Awaitable[str]]] = {
+            "ask": self.ask, "more": self.more, "latest": self.latest, "sources": self.sources,
+            "status": self.status, "reindex": self.reindex, "help": self.help,
+        }
+        if command.lower() in {"quit", "exit", "q"}:
+            return None
+        handler = handlers.get(command.lower())
+        if handler is None:
+            return f"Unknown command /{command}; /help lists the commands."
+        try:
+            return await handler(rest.strip())
+        except DocketError as exc:
+            return f"error: {exc}"
+        except Exception:  # the session goes on; the traceback goes to the log
+            log.exception("/%s failed", command)
+            return "Something went wrong; the error was logged."
+
+    async def ask(self, question: str) -> str:
+        await self.service.index.reload_if_changed()
+        response = await self.service.ask(question)
+        self.last_question = question
+        self.next_offset = len(response.results) if response.has_more else -1
+        return textforms.answer_text(response, index_age_s=self.service.index_age_s(),
+                                     color=self.color)
+
+    async def more(self, _rest: str) -> str:
+        if self.last_question is None or self.next_offset < 0:
+            return "Nothing more: ask a question first."
+        offset = self.next_offset
+        response = await self.service.ask(self.last_question, offset=offset)
+        if not response.results:
+            self.next_offset = -1
+            return "That was everything the index has on this question."
+        self.next_offset = offset + len(response.results) if response.has_more else -1
+        return textforms.answer_text(response, color=self.color, offset=offset)
+
+    async def latest(self, rest: str) -> str:
+        days: int | None = None
+        count: int | None = None
+        words = []
+        try:
+            tokens = shlex.split(rest)
+        except ValueError:
+            tokens = rest.split()
+        for token in tokens:
+            match = _OPTION.match(token)
+            if match and match[1] == "days":
+                days = max(1, int(match[2]))
+            elif match:
+                count = min(10, max(1, int(match[2])))
+            else:
+                words.append(token)
+        topic = " ".join(words) or None
+        results = await self.service.latest(topic, days=days, count=count)
+        return textforms.latest_text(results, topic=topic, days=days)
+
+    async def sources(self, _rest: str) -> str:
+        return textforms.sources_text(await self.service.sources())
+
+    async def status(self, _rest: str) -> str:
+        return textforms.status_text(await self.service.status())
+
+    async def reindex(self, rest: str) -> str:
+        try:
+            run = self.service.reindex(full=rest.strip().lower() == "full", by="terminal")
+        except ReindexRunning as exc:
+            return f"already running: {exc.run.line()}"
+        while run.running:
+            print(f"  {run.line()}", file=self.progress_out, flush=True)
+            try:
+                await asyncio.wait_for(run.finished_event.wait(), 2.0)
+            except TimeoutError:
+                pass
+        if run.error or run.summary is None:
+            return run.line()
+        return f"{run.line()}: {run.summary.line()}"
+
+    async def help(self, _rest: str) -> str:
+        return textforms.TERMINAL_HELP
+
+
+async def run_terminal(service: DocketService, *, stdin: TextIO = sys.stdin,
+                       stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr,
+                       started: float | None = None) -> int:
+    await ensure_index(service, stderr)
+    interactive = stdin.isatty()
+    color = stdout.isatty() and not os.environ.get("NO_COLOR")
+    session = Session(service, color=color, progress=stderr)
+    stats = await service.index.stats()
+    ready = f" Ready in {time.perf_counter() - started:.1f}s." if started is not None else ""
+    log.info("terminal ready%s", ready)
+    print(f"Docket, terminal mode (no DISCORD_TOKEN): {stats['articles']} articles, snapshot "
+          f"{stats['snapshot']}.{ready} Ask a question, or /help.", file=stdout, flush=True)
+    if interactive:
+        print("> ", end="", file=stdout, flush=True)
+    async for line in read_lines(stdin):
+        output = await session.handle(line)
+        if output is None:
+            break
+        if output:
+            print(output + "\n", file=stdout, flush=True)
+        if interactive:
+            print("> ", end="", file=stdout, flush=True)
+    return 0
+
+
+async def read_lines(stream: TextIO) -> AsyncIterator[str]:
+    """Lines from a blocking stream, read in a daemon thread (so Ctrl-C never waits on it)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        try:
+            for line in iter(stream.readline, ""):
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        except (OSError, ValueError) as exc:  # closed or unreadable stdin ends the session
+            log.debug("stdin: %s", exc)
+        finally:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+            except RuntimeError:  # the loop is gone
+                pass
+
+    threading.Thread(target=pump, name="docket-stdin", daemon=True).start()
+    while (line := await queue.get()) is not None:
+        yield line

@@ -1,0 +1,132 @@
+"""Helpers for the bot's tests: the real DocketBot against tests/fakediscord.
+
+Not a conftest (a second rootless conftest.py would clash with tests/conftest.py by
+module name); test modules import what they need from here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fakediscord import FakeDiscord
+
+from bot.client import DocketBot
+from bot.service import DocketService, open_service
+from bot.settings import BotSettings
+from index.embed import Encoder
+from index.settings import Settings, load_settings
+from index.sources import sample_dir
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / "config" / "settings.toml"
+JAPAN = "What did Japan ask OpenAI about Sora 2?"
+EPHEMERAL = 1 << 6
+ZWSP = "\u200b"
+
+
+def index_settings(data_dir: Path, **changes: Any) -> Settings:
+    settings = load_settings(config=CONFIG, data_dir=data_dir, environ={})
+    return settings.replace(**changes) if changes else settings
+
+
+def bot_config(**changes: Any) -> BotSettings:
+    """Bot settings for tests: fast timers, a generous cooldown, no sync of a real guild."""
+    base: dict[str, Any] = {"guild_ready_timeout_s": 0.1, "reload_interval_s": 0.3,
+                            "progress_interval_s": 0.3, "cooldown_rate": 1000}
+    base.update(changes)
+    return BotSettings(**base)
+
+
+@dataclass
+class Docket:
+    fake: FakeDiscord
+    bot: DocketBot
+    service: DocketService
+    settings: Settings
+
+
+@contextlib.asynccontextmanager
+async def running_docket(encoder: Encoder, data_dir: Path, state_dir: Path, *,
+                         fake: FakeDiscord | None = None, guild: bool = True,
+                         settings_changes: dict[str, Any] | None = None,
+                         **config_changes: Any) -> AsyncIterator[Docket]:
+    """A FakeDiscord (or the given one) with a DocketBot logged in and ready."""
+    async with contextlib.AsyncExitStack() as stack:
+        if fake is None:
+            fake = await stack.enter_async_context(FakeDiscord())
+        settings = index_settings(data_dir, **(settings_changes or {}))
+        config = bot_config(guild_id=fake.guild_id if guild else None, state_dir=state_dir,
+                             **config_changes)
+        service = await open_service(settings, config, encoder)
+        bot = DocketBot(settings=settings, config=config, service=service)
+        await stack.enter_async_context(fake.running(bot))
+        yield Docket(fake, bot, service, settings)
+
+
+def custom_ids(message: dict[str, Any]) -> list[str]:
+    return [c.get("custom_id", "") for row in message.get("components") or []
+            for c in row.get("components") or []]
+
+
+def write_article(directory: Path, slug: str, *, title: str, url: str, published: str,
+                  outlet: str, body: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{slug}.md"
+    path.write_text(f'---\ntitle: "{title}"\nurl: {url}\npublished: {published}\n'
+                    f"source: {outlet}\n---\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+def write_html_article(directory: Path, slug: str, *, title: str, url: str, published: str,
+                       outlet: str, paragraphs: list[str]) -> Path:
+    """A news page like the sample corpus's; text is HTML-escaped, so it reaches the index as is."""
+    directory.mkdir(parents=True, exist_ok=True)
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title>"
+            f'<link rel="canonical" href="{html.escape(url)}">'
+            f'<meta property="og:title" content="{html.escape(title)}">'
+            f'<meta property="og:site_name" content="{html.escape(outlet)}">'
+            f'<meta property="article:published_time" content="{published}T10:00:00Z">'
+            f"</head><body><main><article><h1>{html.escape(title)}</h1>\n{body}"
+            f"</article></main></body></html>")
+    path = directory / f"{slug}.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def sample_subset(target: Path, count: int) -> Path:
+    """The first `count` sample articles, copied into `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(sample_dir().iterdir())[:count]:
+        shutil.copy(path, target / path.name)
+    return target
+
+
+# -- checking rendered text --------------------------------------------------------------
+
+_LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
+
+
+def assert_inert(text: str) -> None:
+    """No mention, link or invite that Discord would act on survives in `text`,
+    except Docket's own masked links `[...](https://...)`."""
+    assert "@everyone" not in text and "@here" not in text, text
+    for match in re.finditer("[@<]", text):
+        assert text[match.end():match.end() + 1] == ZWSP, f"live {match.group()} in {text!r}"
+    without_links = _LINK.sub("]", text)
+    assert not re.search(r"[A-Za-z]://", without_links), f"live URL in {without_links!r}"
+    assert not re.search(r"(?i)discord(app)?\.(gg|com/invite|me)", without_links), text
+
+
+def public_bot_messages(fake: FakeDiscord, channel: Any) -> list[dict[str, Any]]:
+    """What everyone in the channel sees from the bot (no ephemeral or deleted messages)."""
+    return [m for m in fake.bot_messages(channel)
+            if not int(m.get("flags") or 0) & EPHEMERAL and not m.get("_deleted")]
