@@ -18,11 +18,13 @@ refused by the other: switching backends means `python -m index ingest --full`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 ONNX_SUFFIX = "@onnx-qint8"
 # Bump when the export or quantization recipe changes: old exports are then ignored.
-ONNX_RECIPE = "docket-onnx-v1:opset18:dynamic-qint8-per-channel-matmul"
+ONNX_RECIPE = "docket-onnx-v2:opset18:dynamic-qint8-per-channel-matmul-except-ffn-down"
 ONNX_FILE = "model_qint8.onnx"
 
 
@@ -212,6 +214,7 @@ def ensure_onnx_export(src: Path, cache: Path) -> Path:
         log.warning("exporting the embedding model to ONNX int8 in %s (once)", target_dir)
         started = time.perf_counter()
         tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=cache))
+        os.chmod(tmp, 0o755)
         try:
             info = _export(src, tmp)
             info["seconds"] = round(time.perf_counter() - started, 1)
@@ -223,6 +226,26 @@ def ensure_onnx_export(src: Path, cache: Path) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
         log.warning("ONNX export done in %.1fs", time.perf_counter() - started)
     return target
+
+
+def _ffn_down_matmuls(path: Path, intermediate: int) -> list[str]:
+    """Names of the MatMul nodes whose constant weight maps `intermediate` features down."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    shapes = {i.name: list(i.dims) for i in model.graph.initializer}
+    producers = {o: n for n in model.graph.node for o in n.output}
+    names = []
+    for node in model.graph.node:
+        if node.op_type != "MatMul":
+            continue
+        weight = node.input[1]
+        shape = shapes.get(weight)
+        if shape is None and weight in producers and producers[weight].op_type in {"Transpose", "Identity"}:
+            shape = shapes.get(producers[weight].input[0])
+        if shape and len(shape) == 2 and shape[0] == intermediate:
+            names.append(node.name)
+    return names
 
 
 def _export(src: Path, out: Path) -> dict[str, Any]:
@@ -259,7 +282,8 @@ def _export(src: Path, out: Path) -> dict[str, Any]:
     args = (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"])
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
     fp32 = out / "model_fp32.onnx"
-    with warnings.catch_warnings():
+    # The exporter reports progress on stdout, which belongs to the CLI's output.
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
             module, args, None, input_names=["input_ids", "attention_mask", "token_type_ids"],
@@ -268,8 +292,12 @@ def _export(src: Path, out: Path) -> dict[str, Any]:
                             "token_type_ids": {0: batch, 1: seq}})
         assert program is not None
         program.save(str(fp32), external_data=False)
+    # int8 weights (per output channel) on every projection except the feed-forward
+    # down-projections, whose inputs (GELU outputs) have outliers that int8 activations
+    # clip: with them quantized too, hit@5 on the development set fell by 2 points.
     quantize_dynamic(str(fp32), str(out / ONNX_FILE), weight_type=QuantType.QInt8,
-                     per_channel=True, op_types_to_quantize=["MatMul"])
+                     per_channel=True, op_types_to_quantize=["MatMul"],
+                     nodes_to_exclude=_ffn_down_matmuls(fp32, int(bert.config.intermediate_size)))
     # Check the quantized model against the original before trusting it.
     with torch.no_grad():
         ref = module(*args).numpy()

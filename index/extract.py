@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import xml.sax
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,10 @@ def _decode(raw: bytes | str) -> str:
         return raw
     if b"\x00" in raw[:4096]:
         raise SourceError("binary", "binary content, not a text document")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
     # trafilatura guesses encodings well; here we only need a str for metadata checks.
     return str(trafilatura.utils.decode_file(raw))
 
@@ -119,7 +124,8 @@ def extract_html(raw: bytes | str, *, source: str, url_hint: str | None = None) 
     url = canonical_url(url)
     title = " ".join(str(meta.get("title") or "").split()) or url
     text = _strip_head(text, title)
-    outlet = str(meta.get("sitename") or "").strip() or outlet_from_url(url)
+    outlet = (_meta_content(html, "og:site_name") or str(meta.get("sitename") or "").strip()
+              or outlet_from_url(url))
     published = _published_from_html(html) or iso_date(meta.get("date"))
     return Document(url=url, title=title, text=text, outlet=outlet, published=published,
                     source=source, kind="page")
@@ -151,6 +157,19 @@ def _canonical_from_html(html: str) -> str | None:
     for content in tree.xpath('//meta[@property="og:url"]/@content'):
         if str(content).startswith(("http://", "https://")):
             return str(content)
+    return None
+
+
+def _meta_content(html: str, prop: str) -> str | None:
+    """A <meta property=...> value as the page wrote it (trafilatura re-cases site names)."""
+    try:
+        tree = lxml.html.fromstring(html[:200_000].encode("utf-8", "replace"))
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    for content in tree.xpath(f'//meta[@property="{prop}" or @name="{prop}"]/@content'):
+        value = " ".join(str(content).split())
+        if value:
+            return value
     return None
 
 
@@ -218,8 +237,13 @@ def parse_feed(raw: bytes, *, source: str, max_items: int = 500) -> Feed:
         problem = getattr(parsed, "bozo_exception", None)
         raise SourceError("not_a_feed", f"{source}: not an RSS or Atom feed"
                           + (f" ({problem})" if problem else ""))
-    if parsed.bozo and not parsed.entries:
+    broken = isinstance(getattr(parsed, "bozo_exception", None), xml.sax.SAXParseException)
+    usable = [e for e in parsed.entries if e.get("link") and (e.get("content") or e.get("summary"))]
+    if (parsed.bozo and not parsed.entries) or (broken and not usable):
         raise SourceError("malformed_feed", f"{source}: malformed feed ({parsed.bozo_exception})")
+    if broken:
+        log.warning("%s: malformed feed, %d usable items recovered (%s)", source, len(usable),
+                    parsed.bozo_exception)
     feed = Feed(title=str(parsed.feed.get("title", "")), link=str(parsed.feed.get("link", "")))
     if len(parsed.entries) > max_items:
         log.info("%s: %d items, keeping the first %d", source, len(parsed.entries), max_items)

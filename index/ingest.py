@@ -19,9 +19,10 @@ import numpy as np
 from . import sentvecs, snapshot, store, vectors
 from .chunk import Passage, chunk
 from .dedupe import signature, similarity
-from .embed import MODEL_NAME, Encoder
+from .embed import Encoder, model_id
 from .extract import Document
 from .settings import Settings
+from .sources import PRIORITY as _PRIORITY
 from .sources import Collected, collect
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,10 @@ class _LazyEncoder:
             self._encoder = self._source()
         return self._encoder
 
+    def identity(self, settings: Settings) -> str:
+        """The model identity for the manifest: the given encoder's, else the configured one's."""
+        return self._encoder.name if self._encoder is not None else model_id(settings.model)
+
 
 def content_hash(doc: Document) -> str:
     h = hashlib.sha256()
@@ -114,6 +119,10 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
         base = None if full else _base_snapshot(data_dir)
         flat = None
         if base is not None:
+            # Vectors of another model or backend must not be mixed into this one's.
+            base_manifest = snapshot.read_manifest(base)
+            snapshot.check_model(base_manifest, lazy.identity(settings),
+                                 int(base_manifest.data["dimension"]))
             await asyncio.to_thread(shutil.copyfile, base / snapshot.DB_FILE, building / snapshot.DB_FILE)
             if (base / sentvecs.FILE).exists():
                 await asyncio.to_thread(shutil.copyfile, base / sentvecs.FILE,
@@ -130,8 +139,9 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             collected = await collect(sources, settings, known_sources, set(existing))
             for doc in documents:
                 collected.add(doc)
-            changed = await _apply(db, st, collected, existing, settings, lazy, flat, summary,
-                                   building / sentvecs.FILE, prune=prune, progress=progress)
+            changed = await _apply(db, st, collected, existing, known_sources, settings, lazy,
+                                   flat, summary, building / sentvecs.FILE, prune=prune,
+                                   progress=progress)
             flat = changed.flat
             run_started = _now()
             summary.seconds = time.perf_counter() - started
@@ -161,7 +171,7 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             raise RuntimeError(f"vector count {flat.ntotal} != passage count {counts['passages']}")
         summary.seconds = time.perf_counter() - started
         info = {
-            "snapshot": name, "model": MODEL_NAME, "dimension": dimension,
+            "snapshot": name, "model": lazy.identity(settings), "dimension": dimension,
             "articles": counts["articles"], "passages": counts["passages"],
             "stories": counts["stories"], "built_at": _now(), "schema": store.SCHEMA_VERSION,
             "sentence_vectors": sentvecs.rows_in(building / sentvecs.FILE, dimension),
@@ -201,7 +211,9 @@ class _Changes:
 
 
 async def _apply(db: Any, st: store.Store, collected: Collected,
-                 existing: dict[str, tuple[int, str]], settings: Settings, lazy: _LazyEncoder,
+                 existing: dict[str, tuple[int, str, str]],
+                 known_sources: dict[str, tuple[str, list[str]]], settings: Settings,
+                 lazy: _LazyEncoder,
                  flat: Any, summary: IngestSummary, sent_path: Path, *, prune: bool,
                  progress: ProgressFn | None) -> _Changes:
     todo: list[tuple[Document, str, int | None]] = []
@@ -210,6 +222,9 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
         old = existing.get(url)
         if old is None:
             todo.append((doc, digest, None))
+        elif _PRIORITY.get(old[2], 0) > _PRIORITY.get(doc.kind, 0):
+            # A page's own text outranks a feed's copy of it, across runs as within one.
+            summary.unchanged += 1
         elif old[1] != digest:
             todo.append((doc, digest, old[0]))
         else:
@@ -221,7 +236,11 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
     stale = [old_id for _, _, old_id in todo if old_id is not None]
     if prune:
         keep = collected.seen_urls | set(collected.documents)
-        gone = [aid for url, (aid, _) in existing.items() if url not in keep]
+        # A source that failed this time keeps its articles: pruning is for sources that
+        # are gone, not for ones that are down.
+        for failure in collected.failures:
+            keep.update(known_sources.get(failure.source, ("", []))[1])
+        gone = [aid for url, (aid, _, _) in existing.items() if url not in keep]
         summary.removed = len(gone)
         stale.extend(gone)
     await db.execute("BEGIN")
@@ -267,19 +286,21 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
             progress("embedding", done, total)
     await db.commit()
     # Source fingerprints: unchanged files are skipped wholesale next time.
-    await db.execute("BEGIN")
-    await db.executemany(
-        "INSERT INTO sources(locator, raw_hash, urls, seen_run) VALUES (?, ?, ?, 0) "
-        "ON CONFLICT(locator) DO UPDATE SET raw_hash = excluded.raw_hash, urls = excluded.urls",
-        [(loc, h, json.dumps(urls)) for loc, (h, urls) in collected.source_hashes.items()
-         if loc not in {f.source for f in collected.failures if f.reason == "no_passages"}])
-    await db.commit()
+    no_passages = {f.source for f in collected.failures if f.reason == "no_passages"}
+    fingerprints = [(loc, h, json.dumps(urls)) for loc, (h, urls) in collected.source_hashes.items()
+                    if loc not in no_passages and known_sources.get(loc) != (h, urls)]
+    if fingerprints:
+        await db.execute("BEGIN")
+        await db.executemany(
+            "INSERT INTO sources(locator, raw_hash, urls, seen_run) VALUES (?, ?, ?, 0) "
+            "ON CONFLICT(locator) DO UPDATE SET raw_hash = excluded.raw_hash, urls = excluded.urls",
+            fingerprints)
+        await db.commit()
     summary.new = sum(1 for _, _, old, _ in chunked if old is None)
     summary.updated = sum(1 for _, _, old, _ in chunked if old is not None)
     summary.new_urls = [d.url for d, _, old, _ in chunked if old is None]
     summary.updated_urls = [d.url for d, _, old, _ in chunked if old is not None]
-    return _Changes(any=bool(chunked or stale or (collected.source_hashes and db.total_changes)),
-                    flat=flat)
+    return _Changes(any=bool(chunked or stale or fingerprints), flat=flat)
 
 
 async def _write_batch(db: Any, batch: list[tuple[Document, str, int | None, list[Passage]]],

@@ -30,8 +30,12 @@ _METADATA = {
 def blocked_reason(address: str | IPAddress) -> str | None:
     """Why an address must not be fetched, or None when it is public."""
     ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv4 wrapped in IPv6 (mapped, 6to4, Teredo) is judged by the IPv4 inside.
+        inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if inner is not None:
+            return blocked_reason(inner) or (None if ip.is_global or ip.ipv4_mapped else
+                                             "non-public address")
     if ip in _METADATA:
         return "cloud metadata address"
     if ip.is_loopback:
@@ -44,6 +48,8 @@ def blocked_reason(address: str | IPAddress) -> str | None:
         return "reserved address"
     if isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"):
         return "shared address space"
+    if not ip.is_global:
+        return "non-public address"
     return None
 
 

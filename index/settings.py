@@ -24,7 +24,7 @@ DATA_DIR_ENV = "DOCKET_DATA_DIR"
 @dataclass(frozen=True)
 class ModelSettings:
     name: str = "sentence-transformers/all-MiniLM-L6-v2"
-    backend: str = "torch"  # "torch" or "onnx"
+    backend: str = "onnx"  # "onnx" (int8, the default) or "torch"
     batch_size: int = 64
     max_seq_length: int = 256
     # Where the ONNX export is kept; empty: <data_dir>/models (filled in by load_settings).

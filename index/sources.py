@@ -31,6 +31,7 @@ FEEDS = {".xml", ".rss", ".atom"}
 # A page beats a Markdown copy, which beats a feed item's copy of the same URL, so
 # that one article reached through several sources keeps one stable text.
 _PRIORITY = {"page": 3, "markdown": 2, "feed": 1}
+PRIORITY = _PRIORITY
 
 
 def sample_dir() -> Path:

@@ -127,9 +127,10 @@ class Store:
             out[name] = int(row[0]) if row else 0
         return out
 
-    async def article_hashes(self) -> dict[str, tuple[int, str]]:
-        async with self.db.execute("SELECT url, id, content_hash FROM articles") as cur:
-            return {r[0]: (r[1], r[2]) async for r in cur}
+    async def article_hashes(self) -> dict[str, tuple[int, str, str]]:
+        """url -> (id, content hash, kind) of every article."""
+        async with self.db.execute("SELECT url, id, content_hash, kind FROM articles") as cur:
+            return {r[0]: (r[1], r[2], r[3]) async for r in cur}
 
     async def source_hashes(self) -> dict[str, tuple[str, list[str]]]:
         async with self.db.execute("SELECT locator, raw_hash, urls FROM sources") as cur:

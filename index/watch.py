@@ -91,13 +91,20 @@ class FeedPoller:
             report = PollReport()
             docs: list[Document] = []
             pending: list[tuple[FeedRow, dict[str, Any], Document]] = []
+            # The health of feeds with new items is written only once their items are in
+            # the index: should the ingest fail (or be busy), their validators and baseline
+            # flag stay as they were, so the next poll fetches the items again instead of
+            # getting a 304 and losing them (or announcing a first run's items).
+            deferred: dict[str, dict[str, Any]] = {}
             async with Fetcher(self.settings.fetch) as fetcher:
                 for feed in feeds:
-                    result = await self._poll_feed(fetcher, feed, pending)
+                    result = await self._poll_feed(fetcher, feed, pending, deferred)
                     report.feeds.append(result)
             docs = [doc for _, _, doc in pending]
             if docs:
                 report.ingest = await ingest([], self.settings, self.encoder, documents=docs)
+                for url, success in deferred.items():
+                    await self.state.record_success(url, **success)
                 new = set(report.ingest.new_urls)
                 updated = set(report.ingest.updated_urls)
                 entries = []
@@ -115,7 +122,8 @@ class FeedPoller:
             return report
 
     async def _poll_feed(self, fetcher: Fetcher, feed: FeedRow,
-                         pending: list[tuple[FeedRow, dict[str, Any], Document]]) -> FeedResult:
+                         pending: list[tuple[FeedRow, dict[str, Any], Document]],
+                         deferred: dict[str, dict[str, Any]]) -> FeedResult:
         cfg = self.settings.fetch
         now = self.clock()
         next_ok = _iso(now + dt.timedelta(seconds=feed.interval_s))
@@ -167,10 +175,14 @@ class FeedPoller:
                 continue
             pending.append((feed, {"guid": item.guid or None, "link": link, "hash": digest}, doc))
             result.new_items += 1
-        await self.state.record_success(feed.url, status="ok", etag=fetched.etag,
-                                        last_modified=fetched.last_modified, body_hash=body_hash,
-                                        title=parsed.title, new_items=result.new_items,
-                                        next_fetch=next_ok)
+        success: dict[str, Any] = {
+            "status": "ok", "etag": fetched.etag, "last_modified": fetched.last_modified,
+            "body_hash": body_hash, "title": parsed.title, "new_items": result.new_items,
+            "next_fetch": next_ok}
+        if result.new_items:
+            deferred[feed.url] = success
+        else:
+            await self.state.record_success(feed.url, **success)
         return result
 
     async def _failed(self, feed: FeedRow, reason: str, message: str) -> FeedResult:

@@ -1,0 +1,441 @@
+"""`python -m index bench`: speed and memory of ingest and search on synthetic corpora.
+
+For each corpus size (passages), built from the sample corpus's real sentences
+recombined (see _bench_corpus), and each repeat:
+
+1. ingest it into a fresh temporary data directory with the real pipeline, timing
+   the whole `ingest()` and, inside it, the model's `encode` calls;
+2. time the model's raw `encode` over the corpus's passages (title + text, as a
+   passage encoder would see them; a fixed random sample of them at large sizes);
+3. re-ingest the unchanged corpus (it must embed nothing);
+4. start a fresh process that loads the index and answers 200 fixed questions:
+   its start-to-first-answer time, its peak RSS and every search's timings;
+5. measure HNSW recall@10 against exact search on the same vectors.
+
+Every figure is reported as the median over repeats with min and max. Above
+`DOCKET_BENCH_REAL_ENCODE_MAX` passages (default 20,000) the ingest uses a memoizing
+encoder that runs the real model once per distinct text (the corpus recombines a few
+hundred real sentences, so the vectors are exactly the model's): search, memory, size,
+recall and re-ingest figures are real, and the ingest time is extrapolated from the
+pipeline's measured non-model time plus the texts it asked to embed at the model's
+measured rate. The report says which mode each size used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import snapshot, vectors
+from ._bench_corpus import Pool, build_corpus, questions, sentence_pool
+from .embed import Encoder
+from .ingest import ingest
+from .settings import Settings
+
+REPORT_VERSION = 1
+ENCODE_SAMPLE = int(os.environ.get("DOCKET_BENCH_ENCODE_SAMPLE", "600"))
+REAL_ENCODE_MAX = int(os.environ.get("DOCKET_BENCH_REAL_ENCODE_MAX", "20000"))
+RECALL_K = 10
+EF_SWEEP = (16, 32, 64, 96, 128, 256)
+
+# The keys of the issue, in table order, with their labels.
+KEYS = {
+    "ingest_passages_per_s": "ingest, passages/s (whole pipeline)",
+    "encode_passages_per_s": "raw encode, passages/s",
+    "ingest_ratio": "ingest / raw encode (target >= 0.85)",
+    "ingest_s": "ingest, seconds",
+    "ingest_encode_share": "share of ingest spent in the model",
+    "reingest_s": "re-ingest unchanged, seconds",
+    "reingest_share": "re-ingest / ingest (target < 0.05)",
+    "reingest_embedded": "re-ingest, passages embedded (must be 0)",
+    "search_ms_p50": "search p50 ms, total (target <= 30)",
+    "search_ms_p95": "search p95 ms, total",
+    "search_ms_p95_excl_embed": "search p95 ms excl. embedding (target <= 10)",
+    "embed_ms_p50": "  query embedding p50 ms",
+    "faiss_ms_p50": "  FAISS p50 ms",
+    "fts_ms_p50": "  FTS5 p50 ms",
+    "fusion_ms_p50": "  fusion p50 ms",
+    "snippets_ms_p50": "  snippets p50 ms",
+    "faiss_ms_p95": "  FAISS p95 ms",
+    "fts_ms_p95": "  FTS5 p95 ms",
+    "peak_rss_mb": "peak RSS of a search process, MB (target <= 1536)",
+    "index_mb": "index on disk, MB",
+    "cold_start_s": "cold start to first answer, s",
+    "hnsw_recall_at_10": "HNSW recall@10 vs exact (target >= 0.98)",
+}
+
+
+class TimedEncoder(Encoder):
+    """An encoder that times its calls; with `memo`, runs the model once per distinct text."""
+
+    def __init__(self, inner: Encoder, *, memo: bool = False, sample: int = ENCODE_SAMPLE) -> None:
+        # Share the inner encoder's model: no second load.
+        self.__dict__.update(inner.__dict__)
+        self.inner = inner
+        self.memo: dict[str, np.ndarray] | None = {} if memo else None
+        self.seconds = 0.0
+        self.texts = 0
+        self.sample: list[str] = []
+        self._rng = random.Random(1)
+        self._sample_size = sample
+
+    def reset(self) -> None:
+        self.seconds, self.texts, self.sample = 0.0, 0, []
+        self._rng = random.Random(1)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int | None = None,
+               progress: bool = False) -> np.ndarray:
+        started = time.perf_counter()
+        for t in texts:  # reservoir sample of the texts the pipeline embeds
+            self.texts += 1
+            if len(self.sample) < self._sample_size:
+                self.sample.append(t)
+            else:
+                j = self._rng.randrange(self.texts)
+                if j < self._sample_size:
+                    self.sample[j] = t
+        if self.memo is None:
+            out = self.inner.encode(texts, batch_size=batch_size)
+        else:
+            missing = sorted({t for t in texts if t not in self.memo})
+            if missing:
+                for t, v in zip(missing, self.inner.encode(missing, batch_size=batch_size),
+                                strict=True):
+                    self.memo[t] = v
+            out = (np.stack([self.memo[t] for t in texts]) if texts
+                   else np.zeros((0, self.dimension), dtype=np.float32))
+        self.seconds += time.perf_counter() - started
+        return out
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q * 100)) if values else 0.0
+
+
+def _dir_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def _passage_texts(db_path: Path) -> list[str]:
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT title, body FROM passages_fts ORDER BY rowid").fetchall()
+    finally:
+        con.close()
+    return [f"{title}\n{body}" for title, body in rows]
+
+
+def _rate(encoder: Encoder, texts: list[str]) -> float:
+    """Texts per second of the model's raw encode (one warm-up batch first)."""
+    if not texts:
+        return 0.0
+    encoder.encode(texts[:8])
+    started = time.perf_counter()
+    encoder.encode(texts)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def _search_process(data_dir: Path, settings: Settings, qfile: Path, workdir: Path) -> dict[str, Any]:
+    out = workdir / "child.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKET")}
+    env.update({"DOCKET_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1",
+                "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                "DOCKET__MODEL__BACKEND": settings.model.backend,
+                "DOCKET__MODEL__CACHE_DIR": settings.model.cache_dir,
+                "DOCKET__VECTORS__HNSW_EF_SEARCH": str(settings.vectors.hnsw_ef_search)})
+    if os.environ.get("DOCKET_CONFIG"):
+        env["DOCKET_CONFIG"] = os.environ["DOCKET_CONFIG"]
+    spawned = time.time()
+    proc = subprocess.run([sys.executable, "-m", "index._bench_child", str(qfile), str(out)],
+                          env=env, capture_output=True, text=True, check=False, timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"search process failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    child = json.loads(out.read_text(encoding="utf-8"))
+    children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    timings = child["timings"]
+    total = [t["total"] for t in timings]
+    result = {
+        "search_ms_p50": _percentile(total, 0.5),
+        "search_ms_p95": _percentile(total, 0.95),
+        "search_ms_p95_excl_embed": _percentile([t["total"] - t["embed"] for t in timings], 0.95),
+        "peak_rss_mb": child["peak_rss_mb"],
+        "cold_start_s": child["first_answer"] - spawned,
+        "model_load_s": child["model_load_s"],
+        "index_load_s": child["index_load_s"],
+        "children_peak_rss_mb": children_rss,  # ru_maxrss: includes the fork parent's
+    }
+    for part in ("embed", "faiss", "fts", "fusion", "snippets"):
+        vals = [t.get(part, 0.0) for t in timings]
+        result[f"{part}_ms_p50"] = _percentile(vals, 0.5)
+        result[f"{part}_ms_p95"] = _percentile(vals, 0.95)
+    return result
+
+
+def _recall(snap: Path, settings: Settings, qvecs: np.ndarray) -> dict[str, Any]:
+    """HNSW recall@10 against the exact index, at the configured efSearch and a sweep."""
+    import faiss
+
+    flat = vectors.load(snap / vectors.FLAT_FILE)
+    ann_path = snap / vectors.ANN_FILE
+    in_snapshot = ann_path.exists()
+    ann = vectors.load(ann_path) if in_snapshot else vectors.build_hnsw(flat, settings.vectors)
+    k = min(RECALL_K, flat.ntotal)
+    _, exact = flat.search(qvecs, k)
+    inner: Any = faiss.downcast_index(ann.index)
+    sweep = {}
+    for ef in sorted({*EF_SWEEP, settings.vectors.hnsw_ef_search}):
+        inner.hnsw.efSearch = ef
+        started = time.perf_counter()
+        _, got = ann.search(qvecs, k)
+        ms = (time.perf_counter() - started) * 1000 / len(qvecs)
+        hits = sum(len(set(exact[i]) & set(got[i])) for i in range(len(qvecs)))
+        sweep[ef] = {"recall": hits / (k * len(qvecs)), "ms_per_query": ms}
+    return {"hnsw_recall_at_10": sweep[settings.vectors.hnsw_ef_search]["recall"],
+            "hnsw_in_snapshot": in_snapshot, "ef_sweep": sweep}
+
+
+def _one_run(corpus_dir: Path, settings: Settings, encoder: TimedEncoder, qfile: Path,
+             qvec_cache: dict[str, np.ndarray], workdir: Path) -> dict[str, Any]:
+    data_dir = workdir / "data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    run_settings = settings.replace(data_dir=data_dir)
+    encoder.reset()
+    started = time.perf_counter()
+    first = asyncio.run(ingest([str(corpus_dir)], run_settings, encoder))
+    ingest_s = time.perf_counter() - started
+    if first.failed:
+        raise RuntimeError(f"bench ingest failed: {first.failures[:3]}")
+    encode_s, texts_embedded, text_sample = encoder.seconds, encoder.texts, list(encoder.sample)
+    started = time.perf_counter()
+    again = asyncio.run(ingest([str(corpus_dir)], run_settings, encoder))
+    reingest_s = time.perf_counter() - started
+    snap = snapshot.current_path(data_dir)
+    passages = _passage_texts(snap / snapshot.DB_FILE)
+    sample = random.Random(7).sample(passages, min(len(passages), ENCODE_SAMPLE))
+    encode_rate = _rate(encoder.inner, sample)
+    result: dict[str, Any] = {
+        "passages": first.passages_embedded, "ingest_s": ingest_s,
+        "ingest_encode_s": encode_s, "texts_embedded": texts_embedded,
+        "encode_passages_per_s": encode_rate, "encode_sample": len(sample),
+        "reingest_s": reingest_s, "reingest_embedded": again.passages_embedded,
+        "reingest_share": reingest_s / ingest_s,
+        "index_mb": _dir_mb(snap),
+    }
+    if encoder.memo is None:
+        result["ingest_passages_per_s"] = first.passages_embedded / ingest_s
+        result["ingest_encode_share"] = encode_s / ingest_s
+    else:
+        # The model ran once per distinct text: extrapolate the real pipeline's time
+        # from its non-model time and the texts it embedded, at the measured rate.
+        text_rate = _rate(encoder.inner, text_sample)
+        other_s = ingest_s - encode_s
+        estimate = other_s + texts_embedded / text_rate
+        result.update({"ingest_other_s": other_s, "text_rate_per_s": text_rate,
+                       "ingest_s_extrapolated": estimate,
+                       "ingest_passages_per_s": first.passages_embedded / estimate,
+                       "ingest_encode_share": (estimate - other_s) / estimate,
+                       "reingest_share": reingest_s / estimate})
+    result["ingest_ratio"] = result["ingest_passages_per_s"] / encode_rate
+    result.update(_search_process(data_dir, run_settings, qfile, workdir))
+    if "q" not in qvec_cache:
+        qvec_cache["q"] = encoder.inner.encode(json.loads(qfile.read_text(encoding="utf-8")))
+    result.update(_recall(snap, run_settings, qvec_cache["q"]))
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return result
+
+
+def _summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in runs[0]:
+        vals = [r[key] for r in runs]
+        if all(isinstance(v, bool) for v in vals) or not all(isinstance(v, int | float) for v in vals):
+            out[key] = vals[0] if len(set(map(json.dumps, vals))) == 1 else vals
+            continue
+        out[key] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals),
+                    "runs": vals}
+    return out
+
+
+def _machine() -> dict[str, Any]:
+    import importlib.metadata as md
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions: dict[str, str | None] = {}
+    for pkg in ("torch", "onnxruntime", "faiss-cpu", "sentence-transformers", "numpy"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            versions[pkg] = None
+    mem: float | None = None
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem, 1) if mem else None,
+            "python": platform.python_version(), "platform": platform.platform(),
+            "versions": versions}
+
+
+def _cell(value: Any, key: str) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict) and "median" in value:
+        med, lo, hi = value["median"], value["min"], value["max"]
+        fmt = _fmt(key)
+        if lo == hi:
+            return fmt.format(med)
+        return f"{fmt.format(med)} ({fmt.format(lo)}-{fmt.format(hi)})"
+    return str(value)
+
+
+def _fmt(key: str) -> str:
+    if key in {"ingest_ratio", "reingest_share", "ingest_encode_share", "hnsw_recall_at_10"}:
+        return "{:.3f}"
+    if key == "reingest_embedded":
+        return "{:.0f}"
+    if key.endswith("_ms_p50") or key.endswith("_ms_p95") or key.endswith("_p95_excl_embed"):
+        return "{:.2f}"
+    return "{:.1f}"
+
+
+def format_table(report: dict[str, Any]) -> str:
+    results = report["results"]
+    heads = [f"{r['backend']} {r['passages']:,} ({r['encode_mode']})" for r in results]
+    width = max(len(v) for v in KEYS.values())
+    lines = [f"{'':{width}}  " + "  ".join(f"{h:>24}" for h in heads)]
+    for key, label in KEYS.items():
+        cells = [_cell(r["metrics"].get(key), key) for r in results]
+        lines.append(f"{label:{width}}  " + "  ".join(f"{c:>24}" for c in cells))
+    lines.append(f"median (min-max) over {report['repeats']} run(s); "
+                 f"{report['machine']['cores']} cores, {report['machine']['cpu']}")
+    for r in results:
+        if r["encode_mode"] == "memoized":
+            lines.append(f"{r['passages']:,}: ingest figures extrapolated (memoized encoder; "
+                         "see index/bench.py)")
+    return "\n".join(lines)
+
+
+def compare(report: dict[str, Any], old: dict[str, Any]) -> str:
+    """Ratios new/old of every median, per matching (backend, size)."""
+    index = {(r["backend"], r["passages_requested"]): r for r in old.get("results", [])}
+    lines = []
+    for r in report["results"]:
+        prev = index.get((r["backend"], r["passages_requested"]))
+        if prev is None:
+            lines.append(f"{r['backend']} {r['passages_requested']:,}: not in the earlier report")
+            continue
+        lines.append(f"{r['backend']} {r['passages_requested']:,}: new / old")
+        for key in KEYS:
+            a, b = r["metrics"].get(key), prev["metrics"].get(key)
+            if isinstance(a, dict) and isinstance(b, dict) and b.get("median"):
+                lines.append(f"  {key:28} {a['median'] / b['median']:6.2f}x  "
+                             f"({_fmt(key).format(b['median'])} -> {_fmt(key).format(a['median'])})")
+    return "\n".join(lines)
+
+
+def bench(sizes: list[int], settings: Settings, *, repeats: int = 1,
+          backends: list[str] | None = None, workdir: Path | None = None,
+          log: Any = None) -> dict[str, Any]:
+    """Run the benchmark and return the report (see the module docstring)."""
+    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    backends = backends or [settings.model.backend]
+    own = workdir is None
+    root = Path(tempfile.mkdtemp(prefix="docket-bench-")) if workdir is None else workdir
+    root.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"version": REPORT_VERSION, "machine": _machine(),
+                              "repeats": repeats, "questions": 0, "results": [],
+                              "settings": {"vectors": dataclasses.asdict(settings.vectors),
+                                           "model": dataclasses.asdict(settings.model),
+                                           "encode_sample": ENCODE_SAMPLE,
+                                           "real_encode_max": REAL_ENCODE_MAX}}
+    try:
+        qs = questions()
+        report["questions"] = len(qs)
+        qfile = root / "questions.json"
+        qfile.write_text(json.dumps(qs), encoding="utf-8")
+        pool: Pool = sentence_pool(settings)
+        for size in sizes:
+            corpus_dir = root / f"corpus-{size}"
+            started = time.perf_counter()
+            corpus = build_corpus(corpus_dir, size, pool, settings)
+            say(f"corpus {size:,}: {corpus.articles:,} articles, {corpus.passages:,} passages "
+                f"({time.perf_counter() - started:.1f}s to write)")
+            for backend in backends:
+                model = dataclasses.replace(settings.model, backend=backend)
+                bsettings = settings.replace(model=model)
+                started = time.perf_counter()
+                encoder = Encoder(model)
+                load_s = time.perf_counter() - started
+                memo = corpus.passages > REAL_ENCODE_MAX
+                timed = TimedEncoder(encoder, memo=memo)
+                qvecs: dict[str, np.ndarray] = {}
+                runs = []
+                for i in range(repeats):
+                    say(f"  {backend} {size:,}: run {i + 1}/{repeats}")
+                    run = _one_run(corpus_dir, bsettings, timed, qfile, qvecs, root)
+                    run["model_load_in_bench_s"] = load_s
+                    runs.append(run)
+                    say("    " + ", ".join(f"{k}={_fmt(k).format(run[k])}" for k in (
+                        "ingest_passages_per_s", "encode_passages_per_s", "ingest_ratio",
+                        "reingest_s", "search_ms_p50", "search_ms_p95_excl_embed", "peak_rss_mb",
+                        "cold_start_s", "hnsw_recall_at_10")))
+                report["results"].append({
+                    "backend": backend, "passages_requested": size, "passages": corpus.passages,
+                    "articles": corpus.articles, "sentences": corpus.sentences,
+                    "encode_mode": "memoized" if memo else "real",
+                    "metrics": _summarize(runs)})
+            shutil.rmtree(corpus_dir, ignore_errors=True)
+    finally:
+        if own:
+            shutil.rmtree(root, ignore_errors=True)
+    return report
+
+
+async def run_bench(args: argparse.Namespace, settings: Settings) -> int:
+    sizes = list(args.passages)
+    if args.million and 1_000_000 not in sizes:
+        sizes.append(1_000_000)
+    backends = None
+    if args.backend == "both":
+        backends = ["onnx", "torch"]
+    elif args.backend:
+        backends = [args.backend]
+    return await asyncio.to_thread(_run_and_report, args, sizes, settings, backends)
+
+
+def _run_and_report(args: argparse.Namespace, sizes: list[int], settings: Settings,
+                    backends: list[str] | None) -> int:
+    report = bench(sizes, settings, repeats=max(1, args.repeats), backends=backends)
+    print(format_table(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
+    if args.compare:
+        old = json.loads(Path(args.compare).read_text(encoding="utf-8"))
+        print()
+        print(compare(report, old))
+    return 0

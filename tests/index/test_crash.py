@@ -1,0 +1,328 @@
+"""Crashes and corruption: a killed ingest never harms the published snapshot, and a damaged
+snapshot is refused with a message that names the file, while a running index keeps serving."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from index import snapshot, vectors
+from index.errors import IndexNotReady
+from index.ingest import ingest
+from index.service import DocketIndex
+from index.text import sentence_spans
+
+JAPAN_URL = ("https://www.gamesradar.com/entertainment/anime-shows/japanese-government-officials-say-"
+             "manga-and-anime-are-irreplaceable-treasures-ask-openai-to-prevent-copyright-"
+             "infringement-and-insist-japan-should-take-the-lead-in-regulating-ai")
+CORPUS_ARTICLES = 60
+
+
+@pytest.fixture(scope="module")
+def crash_corpus(sample_index, live, writers, tmp_path_factory) -> Path:
+    """~60 Markdown articles stitched from the sample corpus's sentences: a few seconds of work."""
+    sentences = []
+    for row in live(sample_index).query("SELECT text FROM articles ORDER BY id"):
+        text = row["text"]
+        sentences += [text[s:e] for s, e in sentence_spans(text)]
+    rng = random.Random(60)
+    root = tmp_path_factory.mktemp("crash-corpus")
+    for n in range(CORPUS_ARTICLES):
+        writers.markdown(root / f"article-{n:02d}.md", title=f"Crash test article {n}",
+                         url=f"https://crash.example.org/articles/{n}",
+                         body="\n".join(rng.sample(sentences, 5)),
+                         published=f"2022-{1 + n % 12:02d}-{1 + n % 28:02d}", outlet="Crash Times")
+    return root
+
+
+def _snapshots(data_dir: Path) -> list[Path]:
+    root = snapshot.snapshots_dir(data_dir)
+    return sorted(root.iterdir()) if root.is_dir() else []
+
+
+def _building(data_dir: Path) -> list[Path]:
+    return [p for p in _snapshots(data_dir) if p.name.startswith(".tmp-")]
+
+
+def _published_other_than(data_dir: Path, name: str) -> list[Path]:
+    return [p for p in _snapshots(data_dir) if not p.name.startswith(".") and p.name != name]
+
+
+def _started(data_dir: Path, base: str) -> bool:
+    return bool(_building(data_dir))
+
+
+def _vectors_written(data_dir: Path, base: str) -> bool:
+    return any((p / vectors.FLAT_FILE).exists() for p in _building(data_dir))
+
+
+def _manifest_written(data_dir: Path, base: str) -> bool:
+    return any((p / snapshot.MANIFEST).exists() for p in _building(data_dir))
+
+
+def _moved_but_not_pointed_to(data_dir: Path, base: str) -> bool:
+    return (data_dir / "CURRENT.tmp").exists()
+
+
+# The ingest runs in this helper: the real CLI, with two windows that are too short to hit
+# by polling (after the manifest is written; after CURRENT.tmp is written, before it replaces
+# CURRENT) widened by a pause. Nothing else is changed.
+HELPER = """
+import sys, time
+import index.snapshot as snapshot
+
+PAUSE = 2.0
+_write_manifest, _fsync_file = snapshot.write_manifest, snapshot._fsync_file
+
+
+def write_manifest(directory, info):
+    manifest = _write_manifest(directory, info)
+    time.sleep(PAUSE)
+    return manifest
+
+
+def fsync_file(path):
+    _fsync_file(path)
+    if path.name == "CURRENT.tmp":
+        time.sleep(PAUSE)
+
+
+snapshot.write_manifest, snapshot._fsync_file = write_manifest, fsync_file
+from index.cli import main
+
+sys.exit(main(sys.argv[1:]))
+"""
+
+# moment -> (condition to wait for, range of a random extra delay after it, in seconds)
+MOMENTS: dict[str, tuple[Callable[[Path, str], bool], tuple[float, float]]] = {
+    "build directory created": (_started, (0.0, 0.0)),
+    "loading the model or embedding": (_started, (1.0, 5.0)),
+    "vector file being written": (_vectors_written, (0.0, 0.0)),
+    "manifest written, not yet published": (_manifest_written, (0.0, 0.0)),
+    "snapshot moved into place, CURRENT not yet switched": (_moved_but_not_pointed_to, (0.0, 0.0)),
+}
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _kill_ingest_at(moment: str, data: Path, corpus: Path, helper: Path, poll) -> None:
+    """Start the ingest, wait for the moment, SIGKILL it; fail if it ends on its own first."""
+    base = snapshot.current_name(data) or ""
+    condition, (low, high) = MOMENTS[moment]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKET")}
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))})
+    helper.write_text(HELPER, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(helper), "--data-dir", str(data), "ingest",
+                             str(corpus)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        seen = poll(lambda: condition(data, base) or proc.poll() is not None, timeout=120)
+        assert seen and proc.poll() is None, f"the ingest ended before '{moment}'"
+        time.sleep(random.Random(moment).uniform(low, high))
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("moment", list(MOMENTS))
+async def test_killed_ingest_leaves_the_last_snapshot_serving_and_the_next_ingest_publishes(
+        moment, base_copy, crash_corpus, encoder, settings_for, live, run_cli, poll, tmp_path):
+    data = base_copy
+    base = live(data).name
+    _kill_ingest_at(moment, data, crash_corpus, tmp_path / "killable_ingest.py", poll)
+
+    # The published snapshot is still the previous one, and it is whole.
+    assert live(data).name == base
+    assert _building(data) or _published_other_than(data, base), "the run left no trace to clean"
+    checked = run_cli(data, "verify")
+    assert checked.returncode == 0, checked.stderr
+    assert f"ok: snapshot {base}" in checked.stdout
+    settings = settings_for(data)
+    index = await DocketIndex(settings, encoder).open()
+    try:
+        response = await index.search("What did Japan ask OpenAI about Sora 2?")
+        assert not response.abstained and response.results[0].url == JAPAN_URL
+    finally:
+        await index.close()
+
+    # Nothing left behind blocks the next run, which completes and publishes.
+    with snapshot.ingest_lock(data):
+        pass
+    summary = await ingest([str(crash_corpus)], settings, encoder)
+    assert (summary.new, summary.failed) == (CORPUS_ARTICLES, 0), summary.failures
+    assert summary.published and live(data).name == summary.snapshot != base
+    assert not _building(data), "half-built snapshots were not cleaned up"
+    assert not (data / "CURRENT.tmp").exists()
+    assert len(live(data).articles()) == 3 + CORPUS_ARTICLES
+    checked = run_cli(data, "verify")
+    assert checked.returncode == 0, checked.stderr
+
+
+# --------------------------------------------------------------------------- corruption
+
+def _truncate_faiss(path: Path) -> str:
+    target = path / vectors.FLAT_FILE
+    data = target.read_bytes()
+    target.write_bytes(data[: len(data) // 2])
+    return vectors.FLAT_FILE
+
+
+def _flip_sqlite_byte(path: Path) -> str:
+    target = path / snapshot.DB_FILE
+    with target.open("r+b") as fh:
+        fh.seek(target.stat().st_size // 2)
+        byte = fh.read(1)
+        fh.seek(-1, os.SEEK_CUR)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    return snapshot.DB_FILE
+
+
+def _break_manifest(path: Path) -> str:
+    (path / snapshot.MANIFEST).write_text('{"snapshot": "half-written', encoding="utf-8")
+    return snapshot.MANIFEST
+
+
+def _delete_vectors(path: Path) -> str:
+    (path / vectors.FLAT_FILE).unlink()
+    return vectors.FLAT_FILE
+
+
+def _truncate_sentence_vectors(path: Path) -> str:
+    target = path / "sentences.f16"
+    with target.open("r+b") as fh:
+        fh.truncate(target.stat().st_size - 384 * 2 * 3)
+    return "sentences.f16"
+
+
+CORRUPTIONS = {
+    "FAISS file truncated": _truncate_faiss,
+    "SQLite byte altered": _flip_sqlite_byte,
+    "manifest.json broken": _break_manifest,
+    "FAISS file missing": _delete_vectors,
+    "sentence vectors truncated": _truncate_sentence_vectors,
+}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+async def test_corrupt_live_snapshot_is_refused_naming_the_file(sample_copy, encoder, settings_for,
+                                                               live, corruption):
+    named = CORRUPTIONS[corruption](live(sample_copy).path)
+    with pytest.raises(IndexNotReady) as caught:
+        await DocketIndex(settings_for(sample_copy), encoder).open()
+    assert named in str(caught.value)
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_verify_fails_naming_the_damaged_file(sample_copy, live, run_cli, corruption):
+    named = CORRUPTIONS[corruption](live(sample_copy).path)
+    done = run_cli(sample_copy, "verify")
+    assert done.returncode != 0
+    assert "verify failed" in done.stderr and named in done.stderr
+
+
+@pytest.mark.asyncio
+async def test_opening_a_data_dir_without_an_index_says_how_to_build_one(tmp_path, encoder,
+                                                                         settings_for):
+    with pytest.raises(IndexNotReady) as caught:
+        await DocketIndex(settings_for(tmp_path / "empty"), encoder).open()
+    assert "python -m index ingest" in str(caught.value)
+
+
+def test_verify_without_an_index_is_a_usage_error(tmp_path, run_cli):
+    done = run_cli(tmp_path / "empty", "verify")
+    assert done.returncode == 2
+    assert "no index" in done.stderr
+
+
+@pytest.mark.asyncio
+async def test_snapshot_built_for_another_model_is_refused(sample_copy, encoder, settings_for, live):
+    path = live(sample_copy).path / snapshot.MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest["model"], manifest["dimension"] = "someone/other-model", 768
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexNotReady) as caught:
+        await DocketIndex(settings_for(sample_copy), encoder).open()
+    assert "someone/other-model" in str(caught.value) and "--full" in str(caught.value)
+
+
+def _publish_broken_copy(data_dir: Path, live, corrupt: Callable[[Path], str]) -> tuple[str, str]:
+    """Copy the live snapshot under a newer name, damage it, and point CURRENT at it."""
+    import shutil
+
+    name = "29991231T235959-broken"
+    target = snapshot.snapshots_dir(data_dir) / name
+    shutil.copytree(live(data_dir).path, target)
+    named = corrupt(target)
+    (data_dir / "CURRENT").write_text(name + "\n")
+    return name, named
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+async def test_serving_index_keeps_its_snapshot_when_a_broken_one_is_published(
+        sample_copy, encoder, settings_for, live, corruption):
+    index = await DocketIndex(settings_for(sample_copy), encoder).open()
+    try:
+        serving = index.snapshot.name
+        _, named = _publish_broken_copy(sample_copy, live, CORRUPTIONS[corruption])
+        assert await index.reload_if_changed() is False
+        assert index.snapshot.name == serving
+        assert named in (index.last_reload_error or "")
+        response = await index.search("What did Japan ask OpenAI about Sora 2?")
+        assert not response.abstained and response.results[0].url == JAPAN_URL
+        assert response.snapshot == serving
+    finally:
+        await index.close()
+
+
+@pytest.mark.asyncio
+async def test_serving_index_moves_to_a_newly_published_good_snapshot(base_copy, encoder,
+                                                                      settings_for, live, writers):
+    settings = settings_for(base_copy)
+    index = await DocketIndex(settings, encoder).open()
+    try:
+        old = index.snapshot.name
+        writers.markdown(base_copy.parent / "sources" / "new.md", title="Brindlemoor case",
+                         url="https://gazette.example.net/brindlemoor",
+                         body=writers.body("Brindlemoor", 10))
+        summary = await ingest([str(base_copy.parent / "sources")], settings, encoder)
+        assert await index.reload_if_changed() is True
+        assert index.snapshot.name == summary.snapshot != old
+        response = await index.search("What happened in the Brindlemoor dispute?")
+        assert response.results and response.results[0].url == "https://gazette.example.net/brindlemoor"
+    finally:
+        await index.close()
+
+
+@pytest.mark.asyncio
+async def test_next_ingest_after_a_corrupt_live_snapshot_builds_on_the_last_good_one(
+        base_copy, encoder, settings_for, live, writers, run_cli):
+    settings = settings_for(base_copy)
+    sources = base_copy.parent / "sources"
+    writers.markdown(sources / "one.md", title="Brindlemoor case", url="https://g.example/one",
+                     body=writers.body("Brindlemoor", 10))
+    await ingest([str(sources)], settings, encoder)
+    _flip_sqlite_byte(live(base_copy).path)
+    writers.markdown(sources / "two.md", title="Oakhollow case", url="https://g.example/two",
+                     body=writers.body("Oakhollow", 10))
+    summary = await ingest([str(sources)], settings, encoder)
+    assert summary.published and summary.failed == 0
+    assert set(live(base_copy).articles()) >= {"https://g.example/one", "https://g.example/two"}
+    assert len(live(base_copy).articles()) == 5
+    assert run_cli(base_copy, "verify").returncode == 0
