@@ -80,8 +80,6 @@ async def test_unchanged_reingest_never_loads_the_model(base_copy, settings_for)
 
 
 @pytest.mark.asyncio
-@pytest.mark.xfail(strict=False, reason="BUG: an unchanged re-ingest publishes a new snapshot: the "
-                   "no-op upsert of source fingerprints counts in db.total_changes (ingest._apply)")
 async def test_reingest_of_the_same_sources_publishes_no_new_snapshot(base_copy, encoder,
                                                                       settings_for, live):
     settings = settings_for(base_copy)
@@ -172,8 +170,6 @@ async def test_prune_drops_the_articles_and_vectors_of_removed_sources(base_copy
 
 
 @pytest.mark.asyncio
-@pytest.mark.xfail(strict=False, reason="BUG: --prune deletes the articles of a source that merely "
-                   "failed this run (HTTP 500): failed locators are not kept in _apply's prune set")
 async def test_prune_keeps_the_articles_of_a_source_that_failed_this_run(
         tmp_path, encoder, net_settings, live, writers, http_server):
     url = http_server.page("/story", writers.html(title="Quillport case",

@@ -268,8 +268,6 @@ def test_sample_metadata_is_extracted(sample_index, live, name, url, title, outl
     assert row["source"].endswith(name)
 
 
-@pytest.mark.xfail(strict=False, reason="BUG: trafilatura title-cases a site name that starts with a "
-                   "digit ('860 AM The Answer' -> '860 Am The Answer'); og:site_name is not kept")
 def test_outlet_name_keeps_its_capitalization(sample_index, live):
     row = live(sample_index).article(
         "https://860amtheanswer.com/business/judge-approves-15-billion-copyright-settlement-between-"
