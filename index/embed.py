@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
-from .settings import DATA_DIR_ENV, ModelSettings
+from .settings import ModelSettings
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,15 @@ def model_id(settings: ModelSettings) -> str:
 
 
 def cache_dir(settings: ModelSettings) -> Path:
-    """Where exported model files are kept: model.cache_dir, else <data dir>/models."""
+    """Where exported model files are kept: model.cache_dir, else the user's cache.
+
+    The export is keyed by the model files and the export recipe, so one cache serves
+    every data directory (and every test) on the machine.
+    """
     if settings.cache_dir:
         return Path(settings.cache_dir)
-    return Path(os.environ.get(DATA_DIR_ENV) or "var") / "models"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "docket" / "models"
 
 
 def _offline_env() -> None:

@@ -22,6 +22,14 @@ class Query:
     terms: list[str]  # porter stems of content words, unique
     phrases: list[list[str]]  # multi-word names as stem sequences
     fts: str | None  # an FTS5 MATCH expression with every token quoted, or None
+    words: tuple[str, ...] = ()  # the unstemmed word behind each of `terms`
+    name_phrases: tuple[str, ...] = ()  # multi-word names, unstemmed
+
+    def fts_without(self, common: set[str]) -> str | None:
+        """The MATCH expression without the terms in `common` (by stem)."""
+        pieces = [_quote(w) for t, w in zip(self.terms, self.words, strict=True) if t not in common]
+        pieces += [_quote(p) for p in self.name_phrases]
+        return " OR ".join(pieces) if pieces else None
 
 
 def _quote(token: str) -> str:
@@ -60,4 +68,5 @@ def parse(question: str) -> Query:
     # words go in unstemmed: the FTS5 porter tokenizer stems query and index alike.
     pieces = [_quote(w) for w in raw] + [_quote(p) for p in raw_phrases[:6]]
     fts = " OR ".join(pieces) if pieces else None
-    return Query(text=text, terms=terms, phrases=phrases, fts=fts)
+    return Query(text=text, terms=terms, phrases=phrases, fts=fts, words=tuple(raw),
+                 name_phrases=tuple(raw_phrases[:6]))

@@ -138,8 +138,9 @@ async def _retrieve(snap: LoadedSnapshot, query: Query, qvec: np.ndarray,
     dense_scores = {int(i): float(s) for s, i in zip(scores, ids, strict=True)}
     t0 = time.perf_counter()
     lexical: list[tuple[int, float]] = []
-    if query.fts:
-        lexical = await snap.store.lexical(query.fts, cfg.lexical_k, cfg.title_weight)
+    match = await _lexical_query(snap, query)
+    if match:
+        lexical = await snap.store.lexical(match, cfg.lexical_k, cfg.title_weight)
     timings["fts"] = (time.perf_counter() - t0) * 1000
     fused: dict[int, float] = {}
     for rank, pid in enumerate(dense_scores):
@@ -152,6 +153,25 @@ async def _retrieve(snap: LoadedSnapshot, query: Query, qvec: np.ndarray,
              for pid, score in fused.items()]
     cands.sort(key=lambda c: c.fused, reverse=True)
     return cands, dense_scores
+
+
+COMMON_SHARE = 0.1  # a word in more than this share of passages adds cost, not ranking
+
+
+async def _lexical_query(snap: LoadedSnapshot, query: Query) -> str | None:
+    """The FTS5 query without words that most passages contain.
+
+    bm25 gives such words almost no weight, but FTS5 still scores every passage that
+    contains them: on a large index they dominate the query's cost. The two rarest
+    words are always kept so that a question of common words still matches.
+    """
+    if not query.terms:
+        return query.fts
+    dfs, n = await snap.store.document_frequencies(query.terms)
+    limit = max(1000, int(COMMON_SHARE * n))  # small indexes are cheap to score whole
+    ranked = sorted(query.terms, key=lambda t: dfs.get(t, 0))
+    common = {t for t in ranked[2:] if dfs.get(t, 0) > limit}
+    return query.fts_without(common) if common else query.fts
 
 
 async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate], dense_scores: dict[int, float],
