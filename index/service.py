@@ -16,7 +16,7 @@ import numpy as np
 from . import search as search_mod
 from . import sentvecs, snapshot, store, vectors
 from .embed import Encoder
-from .errors import IndexNotReady, QueryError, SnapshotError
+from .errors import IndexNotReady, SnapshotError
 from .results import Result, SearchResponse
 from .settings import Settings
 
@@ -179,10 +179,12 @@ class DocketIndex:
         today = now or dt.datetime.now(dt.UTC).date()
         since = (today - dt.timedelta(days=days)).isoformat() if days else None
         if topic and topic.strip():
-            try:
-                response = await search_mod.search(snap, self.encoder.encode_query,
-                                                   f"latest {topic}", k=50, now=today)
-            except QueryError:
+            # A topic is a word or two, not a question: its similarity to a matching
+            # story is lower than a question's, so it has its own threshold.
+            response = await search_mod.search(
+                snap, self.encoder.encode_query, topic, k=50, now=today,
+                min_relevance=self.settings.search.topic_min_relevance)
+            if response.error:
                 return []
             results = [r for r in response.results if not since or (r.published or "") >= since]
             results.sort(key=lambda r: r.published or "", reverse=True)

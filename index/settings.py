@@ -61,6 +61,8 @@ class SearchSettings:
     # Abstain when the best relevance falls below this. Derived from data with
     # `python -m index calibrate` on the development question set.
     min_relevance: float = 0.42
+    # The same for a topic (/latest topic, subscriptions): a word or two scores lower.
+    topic_min_relevance: float = 0.30
     snippet_chars: int = 300
     stale_after_days: int = 30
     dedupe_window_days: int = 4
