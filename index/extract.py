@@ -90,6 +90,24 @@ def iso_date(value: Any) -> str | None:
         return None
 
 
+def _damaged_utf8(raw: bytes) -> str | None:
+    """raw decoded as UTF-8 with its invalid bytes replaced by U+FFFD, if it is UTF-8 text
+    with a few bad bytes rather than text in a legacy encoding; else None.
+
+    Without this, one stray byte in a UTF-8 page or feed sent the whole text to an encoding
+    guesser (trafilatura's, feedparser's), which picked a single-byte code page and turned every
+    accented letter and curly quote into mojibake ("cafÃ©", "CafĂŠ"). Browsers replace only
+    the bad bytes. Text in a legacy encoding has (almost) no valid multi-byte sequences, so it
+    is still left to the guessers.
+    """
+    if b"\x00" in raw[:4096]:  # UTF-16/32, or binary: not ours to repair
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    bad = text.count("\ufffd")
+    return text if non_ascii - bad > bad else None
+
+
 def _decode(raw: bytes | str) -> str:
     if isinstance(raw, str):
         return raw
@@ -99,6 +117,9 @@ def _decode(raw: bytes | str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    repaired = _damaged_utf8(raw)
+    if repaired is not None:
+        return repaired
     # trafilatura guesses encodings well; here we only need a str for metadata checks.
     return str(trafilatura.utils.decode_file(raw))
 
@@ -231,6 +252,12 @@ def html_fragment_text(fragment: str) -> str:
 
 def parse_feed(raw: bytes, *, source: str, max_items: int = 500) -> Feed:
     """Items of an RSS 2.0 or Atom feed; SourceError('not_a_feed') for anything else."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        repaired = _damaged_utf8(raw)
+        if repaired is not None:  # see _damaged_utf8: feedparser would guess a code page
+            raw = repaired.encode("utf-8")
     parsed = feedparser.parse(raw)
     version = getattr(parsed, "version", "")
     if not version and not parsed.entries:

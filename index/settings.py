@@ -74,6 +74,8 @@ class FetchSettings:
     timeout_s: float = 20.0
     connect_timeout_s: float = 5.0
     max_bytes: int = 5_000_000
+    # Local files are trusted more than the web, but not without bound.
+    max_file_bytes: int = 20_000_000
     max_redirects: int = 5
     per_host_delay_s: float = 1.0
     user_agent: str = "DocketBot/0.1 (+https://github.com/docket-bot/docket; news index for a Discord bot)"

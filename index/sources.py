@@ -89,14 +89,17 @@ def expand_paths(sources: Iterable[str], collected: Collected) -> tuple[list[Pat
 
 
 def _documents_from_bytes(raw: bytes, *, source: str, suffix: str,
-                          url_hint: str | None, collected: Collected) -> tuple[list[Document], list[str]]:
+                          url_hint: str | None, collected: Collected,
+                          max_items: int) -> tuple[list[Document], list[str]]:
     """Documents in one file or response body, plus links of summary-only feed items."""
     if b"\x00" in raw[:8192]:
         raise SourceError("binary", f"{source}: binary data, not text")
     if suffix in MARKDOWN:
         return [extract_markdown(raw, source=source)], []
     if suffix in FEEDS or looks_like_feed(raw):
-        feed = parse_feed(raw, source=source)
+        # fetch.max_items_per_feed bounds the work a feed can ask for (a feed of 10,000 items
+        # would otherwise give parse_feed's default of 500 articles or page fetches).
+        feed = parse_feed(raw, source=source, max_items=max_items)
         docs: list[Document] = []
         links: list[str] = []
         for item in feed.items:
@@ -123,6 +126,11 @@ async def collect(sources: Iterable[str], settings: Settings,
     for path in files:
         locator = str(path.resolve())
         try:
+            size = path.stat().st_size
+            if size > settings.fetch.max_file_bytes:
+                collected.fail(locator, "too_large", f"{path} is {size} bytes "
+                               f"(limit {settings.fetch.max_file_bytes}: fetch.max_file_bytes)")
+                continue
             raw = await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
             collected.fail(locator, "unreadable", f"{path}: {exc.strerror or exc}")
@@ -137,7 +145,8 @@ async def collect(sources: Iterable[str], settings: Settings,
         try:
             docs, links = await asyncio.to_thread(
                 _documents_from_bytes, raw, source=locator, suffix=path.suffix.lower(),
-                url_hint=None, collected=collected)
+                url_hint=None, collected=collected,
+                max_items=settings.fetch.max_items_per_feed)
         except SourceError as exc:
             collected.fail(locator, exc.reason, str(exc))
             continue
@@ -185,7 +194,8 @@ async def _collect_url(fetcher: Fetcher, url: str, collected: Collected,
         suffix = ".html" if page_only else ""
         docs, links = await asyncio.to_thread(
             _documents_from_bytes, result.body, source=url, suffix=suffix,
-            url_hint=result.url, collected=collected)
+            url_hint=result.url, collected=collected,
+            max_items=fetcher.settings.max_items_per_feed)
     except SourceError as exc:
         collected.fail(url, exc.reason, str(exc) + (f" (linked from {via})" if via else ""))
         return
