@@ -9,10 +9,13 @@ from typing import Any
 import discord
 from discord.ext import commands, tasks
 
+from index.errors import IngestBusy
 from index.settings import Settings
 
+from .announce import PostFailed, PostRefused, Story
 from .answers import Answers
 from .errors import DocketTree
+from .feedrender import announcement_text
 from .permissions import Maintainers
 from .service import DocketService
 from .settings import BotSettings
@@ -21,7 +24,29 @@ from .views import DYNAMIC_ITEMS
 
 log = logging.getLogger(__name__)
 
-COGS = ("bot.cogs.ask", "bot.cogs.news", "bot.cogs.admin")
+COGS = ("bot.cogs.ask", "bot.cogs.news", "bot.cogs.admin", "bot.cogs.feeds")
+
+
+class DiscordPoster:
+    """Sends one story to a channel for the announcer; maps Discord's refusals."""
+
+    def __init__(self, bot: discord.Client) -> None:
+        self.bot = bot
+
+    async def post(self, channel_id: int, story: Story, kind: str) -> int:
+        try:
+            channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                raise PostRefused("not a channel stories can be posted in")
+            message = await channel.send(announcement_text(story, kind),
+                                         allowed_mentions=discord.AllowedMentions.none())
+        except discord.Forbidden as exc:
+            raise PostRefused(f"{exc.text or 'Forbidden'} (Discord error {exc.code})") from exc
+        except discord.NotFound as exc:
+            raise PostRefused("the channel no longer exists") from exc
+        except discord.HTTPException as exc:
+            raise PostFailed(f"HTTP {exc.status} {exc.text}") from exc
+        return message.id
 
 
 def intents_for(config: BotSettings) -> discord.Intents:
@@ -70,7 +95,10 @@ class DocketBot(commands.Bot):
         self.started = started if started is not None else time.perf_counter()
         self.ready_seconds = None
         self._closed = False
+        self.poster = DiscordPoster(self)
+        self.feed_ticks = 0
         self.reload_index.change_interval(seconds=config.reload_interval_s)
+        self.feed_tick.change_interval(seconds=config.feed_interval_s)
 
     async def setup_hook(self) -> None:
         if self.application is not None:
@@ -82,6 +110,7 @@ class DocketBot(commands.Bot):
                 log.exception("failed to load %s", extension)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         self.reload_index.start()
+        self.feed_tick.start()
         if self.config.sync_commands:
             try:
                 await self.syncer.sync()
@@ -110,11 +139,37 @@ class DocketBot(commands.Bot):
         except Exception:
             log.exception("checking for a new snapshot failed")
 
+    @tasks.loop(seconds=60.0)
+    async def feed_tick(self) -> None:
+        """Poll the feeds that are due, pick up the snapshot that made, post new stories."""
+        try:
+            await self.service.feeds.poll()
+        except IngestBusy:
+            log.info("feed poll postponed: another ingest is running")
+        except Exception:
+            log.exception("polling the feeds failed")
+        try:
+            if await self.service.index.reload_if_changed():
+                log.info("now answering from snapshot %s", self.service.index.snapshot.name)
+        except Exception:
+            log.exception("checking for a new snapshot failed")
+        try:
+            await self.service.announcer.deliver(self.poster)
+        except Exception:
+            log.exception("posting new stories failed")
+        self.feed_ticks += 1
+
+    @feed_tick.before_loop
+    async def _before_feed_tick(self) -> None:
+        # Posting needs the channel cache; the first poll waits for it too.
+        await self.wait_until_ready()
+
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self.reload_index.cancel()
+        self.feed_tick.cancel()
         try:
             await super().close()
         finally:

@@ -32,6 +32,10 @@ class NotOwner(app_commands.CheckFailure):
     """An owner-only command by someone else."""
 
 
+class NotManager(app_commands.CheckFailure):
+    """A server-management command by a member without Manage Server."""
+
+
 def friendly(error: BaseException) -> str:
     """The short text a user sees for an error; logs what the user must not see."""
     if isinstance(error, app_commands.CommandInvokeError):
@@ -44,6 +48,8 @@ def friendly(error: BaseException) -> str:
         return "Only the bot's owners and members with the admin role can do that."
     if isinstance(error, NotOwner):
         return "Only the bot's owners can do that."
+    if isinstance(error, NotManager):
+        return "Only members with the Manage Server permission can do that."
     if isinstance(error, ReindexRunning):
         return f"A reindex is already running. {error.run.line()}"
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):

@@ -1,4 +1,5 @@
-"""The bot's own SQLite file (`bot.sqlite` in the data dir): shown answers and 👍/👎 votes.
+"""The bot's own SQLite file (`bot.sqlite` in the data dir): shown answers and 👍/👎 votes,
+and channel subscriptions (their queries live in `bot.subscriptions`; the schema is here).
 
 Separate from the index snapshots, which are read-only and replaced whole. Each
 answer shown with buttons gets a row; the buttons' custom ids carry its id, so a
@@ -45,6 +46,35 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (answer_id, user_id)
     );
     CREATE INDEX votes_by_time ON votes(created);
+    """,
+    """
+    CREATE TABLE subscriptions (
+        channel_id INTEGER PRIMARY KEY,
+        guild_id INTEGER,
+        topic TEXT,                    -- NULL: every story
+        subscriber_id INTEGER NOT NULL,
+        cursor INTEGER NOT NULL,       -- the last announcement (state.sqlite) handled here
+        enabled INTEGER NOT NULL DEFAULT 1,
+        disabled_reason TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,   -- failed posts in a row
+        last_error TEXT,
+        notice_pending INTEGER NOT NULL DEFAULT 0,  -- tell the subscriber on their next command
+        created TEXT NOT NULL,
+        last_post TEXT
+    );
+    CREATE INDEX subscriptions_by_subscriber ON subscriptions(subscriber_id, notice_pending);
+    -- Every story URL posted to a channel: a story (or a syndicated copy of it) is posted
+    -- to a channel once, across restarts and re-subscriptions.
+    CREATE TABLE subscription_posts (
+        channel_id INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        kind TEXT NOT NULL,            -- new or updated
+        announcement_id INTEGER NOT NULL,
+        message_id INTEGER,
+        posted TEXT NOT NULL,
+        PRIMARY KEY (channel_id, url)
+    );
+    CREATE INDEX subscription_posts_by_time ON subscription_posts(channel_id, posted);
     """,
 )
 

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from index.embed import Encoder
 from index.errors import DocketError, IngestBusy
@@ -26,6 +27,7 @@ from index.sources import sample_dir
 log = logging.getLogger(__name__)
 
 IngestFn = Callable[..., Awaitable[IngestSummary]]
+T = TypeVar("T")
 
 
 class ReindexRunning(DocketError):
@@ -130,7 +132,7 @@ class Reindexer:
     async def _run(self, run: ReindexRun, sources: list[str]) -> ReindexRun:
         progress: ProgressFn = run.progress
         try:
-            summary = await _in_daemon_thread(
+            summary = await in_daemon_thread(
                 lambda: self.ingest_fn(sources, self.settings, self.encoder, full=run.full,
                                      progress=progress))
             run.summary = summary
@@ -161,41 +163,41 @@ class Reindexer:
             log.warning("shutting down during a reindex started by %s", self.current.started_by)
 
 
-async def _in_daemon_thread(make: Callable[[], Awaitable[IngestSummary]]) -> IngestSummary:
+async def in_daemon_thread(make: Callable[[], Awaitable[T]], *, name: str = "docket-reindex") -> T:
     """Run a coroutine on its own event loop in a daemon thread and await its result.
 
     Not `asyncio.to_thread`: the default executor's threads are joined when the bot's
     loop shuts down, so a stop during a long reindex would hang until it finished.
     """
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[IngestSummary] = loop.create_future()
+    future: asyncio.Future[T] = loop.create_future()
 
-    def settle(result: IngestSummary | None, error: BaseException | None) -> None:
+    def settle(outcome: tuple[T] | None, error: BaseException | None) -> None:
         if future.done():
             return
         if error is not None:
             future.set_exception(error)
         else:
-            assert result is not None
-            future.set_result(result)
+            assert outcome is not None
+            future.set_result(outcome[0])
 
     def target() -> None:
-        result: IngestSummary | None = None
+        outcome: tuple[T] | None = None
         error: BaseException | None = None
         try:
-            result = asyncio.run(_call(make))
+            outcome = (asyncio.run(_call(make)),)
         except BaseException as exc:  # handed to the awaiting task, which classifies it
             error = exc
         try:
-            loop.call_soon_threadsafe(settle, result, error)
+            loop.call_soon_threadsafe(settle, outcome, error)
         except RuntimeError:  # the bot's loop is closed: nobody is waiting any more
             pass
 
-    threading.Thread(target=target, name="docket-reindex", daemon=True).start()
+    threading.Thread(target=target, name=name, daemon=True).start()
     return await future
 
 
-async def _call(make: Callable[[], Awaitable[IngestSummary]]) -> IngestSummary:
+async def _call(make: Callable[[], Awaitable[T]]) -> T:
     return await make()
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
 import discord
 
+from index.feedstate import FeedRow
 from index.results import Result, SearchResponse
 
 from . import safetext as st
@@ -253,28 +255,82 @@ def latest_embed(results: list[Result], *, topic: str | None, days: int | None) 
     return check_embed(embed)
 
 
+def since(iso: str | None, now: dt.datetime | None = None) -> str:
+    """ "5 minutes ago" for an ISO timestamp; "never" for none."""
+    if not iso:
+        return "never"
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return "at an unknown time"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return ago(((now or dt.datetime.now(dt.UTC)) - when).total_seconds())
+
+
+def feed_health(feed: FeedRow) -> tuple[str, str]:
+    """A feed as an embed field: its name, and its health in a few short lines."""
+    name = st.fit_escaped(feed.title or urlsplit(feed.url).netloc or feed.url,
+                          st.EMBED_FIELD_NAME_MAX)
+    if not feed.enabled:
+        state = (f"⛔ disabled: {st.fit_escaped(feed.disabled_reason or 'by an owner', 60)} "
+                 f"after {feed.consecutive_failures} failures in a row · `/feeds enable` "
+                 f"turns it back on")
+    elif feed.consecutive_failures:
+        state = (f"⚠️ {feed.consecutive_failures} failure"
+                 f"{'s' if feed.consecutive_failures != 1 else ''} in a row "
+                 f"({st.fit_escaped(feed.last_status or '?', 60)}); backing off")
+    elif feed.last_fetch is None:
+        state = "⏳ not polled yet"
+    else:
+        state = f"✅ ok ({st.fit_escaped(feed.last_status or 'ok', 40)})"
+    lines = [state,
+             f"last fetch {since(feed.last_fetch)} · last new item {since(feed.last_new_item)}",
+             f"{feed.articles:,} article{'s' if feed.articles != 1 else ''} · every "
+             f"{max(1, feed.interval_s // 60)} min",
+             st.link(feed.url, feed.url, 300)]
+    return name, st.fit("\n".join(lines), st.EMBED_FIELD_VALUE_MAX)
+
+
+def add_feed_fields(embed: discord.Embed, feeds: list[FeedRow], budget: int) -> int:
+    """Add one field per feed while `budget` characters last; how many were added."""
+    added = 0
+    for feed in feeds:
+        name, value = feed_health(feed)
+        if added >= st.EMBED_FIELDS_MAX or len(name) + len(value) > budget:
+            break
+        embed.add_field(name=name, value=value, inline=False)
+        budget -= len(name) + len(value)
+        added += 1
+    return added
+
+
 def sources_embed(report: SourcesReport) -> discord.Embed:
     embed = discord.Embed(title="Sources", colour=COLOR)
     where = ("the bundled sample corpus (no sources configured)" if report.using_sample
              else f"{len(report.configured)} configured source"
                   f"{'s' if len(report.configured) != 1 else ''}")
+    if report.feeds:
+        where += f" and {len(report.feeds)} polled feed{'s' if len(report.feeds) != 1 else ''}"
     lines = [f"{report.articles:,} articles from {len(report.outlets)} outlets, read from {where}.",
              ""]
+    # Feed health takes what the outlets leave of the 6,000 characters an embed may hold.
+    room = st.EMBED_DESCRIPTION_MAX - 60 if not report.feeds else 1500
     shown = 0
     for outlet, count in report.outlets:
         line = f"**{st.fit_escaped(outlet, 100)}** — {count:,} article{'s' if count != 1 else ''}"
-        if sum(len(x) + 1 for x in lines) + len(line) > st.EMBED_DESCRIPTION_MAX - 60:
+        if sum(len(x) + 1 for x in lines) + len(line) > room:
             break
         lines.append(line)
         shown += 1
     if shown < len(report.outlets):
         lines.append(f"…and {len(report.outlets) - shown} more outlets")
     embed.description = "\n".join(lines)
-    for feed in report.feeds[: st.EMBED_FIELDS_MAX]:
-        name = st.fit_escaped(str(feed.get("name") or feed.get("url") or "feed"),
-                              st.EMBED_FIELD_NAME_MAX)
-        detail = "\n".join(f"{k}: {v}" for k, v in feed.items() if k not in {"name"})
-        embed.add_field(name=name, value=st.fit_escaped(detail or "-", st.EMBED_FIELD_VALUE_MAX))
+    if report.feeds:
+        budget = st.EMBED_TOTAL_MAX - embed_length(embed) - 200
+        added = add_feed_fields(embed, report.feeds, budget)
+        if added < len(report.feeds):
+            embed.set_footer(text=f"{len(report.feeds) - added} more feeds: /feeds list")
     return check_embed(embed)
 
 
@@ -313,9 +369,12 @@ HELP_LINES = (
     ("@Docket question", "The same, in channels where the bot answers chat (a reply to one "
                          "of its answers works too)."),
     ("/latest [topic] [days] [count]", "The newest stories, newest first."),
-    ("/sources", "The outlets in the index and how many articles each."),
+    ("/sources", "The outlets in the index, how many articles each, and each feed's health."),
     ("/status", "Index size and freshness, uptime and search speed."),
+    ("/subscribe channel [topic]", "Post new stories (on a topic) to a channel; /unsubscribe "
+                                   "stops it (members with Manage Server)."),
     ("/reindex [full]", "Refresh the index (bot owners and the admin role)."),
+    ("/feeds add|remove|enable|list", "Manage the polled feeds (bot owners and the admin role)."),
 )
 
 

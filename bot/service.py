@@ -18,30 +18,32 @@ from typing import Any
 from index.embed import Encoder
 from index.errors import IndexNotReady, QueryError
 from index.feedconfig import configured_sources
+from index.feedstate import FeedRow
 from index.results import Result, SearchResponse
 from index.service import DocketIndex
 from index.settings import Settings
 
+from .announce import Announcer
 from .cooldowns import SearchLimiter
 from .feedback import DB_FILE, FeedbackStore
+from .feeds import FeedDesk
 from .reindex import Reindexer, ReindexRun
 from .settings import BotSettings
+from .subscriptions import Subscription, SubscriptionStore
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class SourcesReport:
-    """Outlets and article counts; `configured` lists the configured sources.
-
-    Later issues add feed health (`feeds`): the renderer shows whatever is there.
-    """
+    """Outlets and article counts; `configured` lists the configured sources, `feeds` the
+    polled feeds with their health."""
 
     outlets: list[tuple[str, int]]
     articles: int
     configured: list[str]
     using_sample: bool
-    feeds: list[dict[str, Any]] = field(default_factory=list)
+    feeds: list[FeedRow] = field(default_factory=list)
 
 
 @dataclass
@@ -83,6 +85,10 @@ class DocketService:
         self.limiter = limiter
         self.reindexer = reindexer
         self.started = time.monotonic()
+        # Feeds and subscriptions: state.sqlite (shared with `index watch`) and bot.sqlite.
+        self.feeds = FeedDesk(settings, config, index.encoder)
+        self.subscriptions = SubscriptionStore(feedback.db)
+        self.announcer = Announcer(config, index, self.feeds, self.subscriptions)
 
     async def ask(self, question: str, *, offset: int = 0) -> SearchResponse:
         """Search; a question the index cannot search comes back with `error` set."""
@@ -125,9 +131,22 @@ class DocketService:
     async def sources(self) -> SourcesReport:
         stats = await self.index.stats()
         configured = configured_sources(self.settings)
+        feeds = await self.feeds.feeds()
         return SourcesReport(outlets=[(str(o), int(n)) for o, n in stats.get("outlets") or []],
                              articles=int(stats.get("articles") or 0), configured=configured,
-                             using_sample=not configured)
+                             using_sample=not configured and not feeds, feeds=feeds)
+
+    async def subscribe(self, channel_id: int, *, guild_id: int | None, topic: str | None,
+                        user_id: int) -> bool:
+        """Subscribe a channel to new stories (from now on); True when it is a new one."""
+        cursor = await self.feeds.latest_announcement()
+        return await self.subscriptions.subscribe(channel_id, guild_id=guild_id,
+                                                  topic=(topic or "").strip() or None,
+                                                  subscriber_id=user_id, cursor=cursor)
+
+    async def notices_for(self, user_id: int) -> list[Subscription]:
+        """Subscriptions of this user with failed posts they have not been told about."""
+        return await self.subscriptions.pending_notices(user_id)
 
     async def status(self) -> StatusReport:
         stats = await self.index.stats()
@@ -150,6 +169,7 @@ class DocketService:
 
     async def close(self) -> None:
         self.reindexer.close()
+        await self.feeds.close()
         await self.index.close()
         await self.feedback.close()
 

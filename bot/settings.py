@@ -82,6 +82,17 @@ class BotSettings:
     latest_count: int = 5
     status_latency_window: int = 50
     guild_ready_timeout_s: float = 2.0
+    # Feeds: poll them in this process (off when a separate `python -m index watch` runs),
+    # and every feed_interval_s seconds poll what is due, reload, post to subscribed channels.
+    poll_feeds: bool = True
+    feed_interval_s: float = 60.0
+    # A story matches a channel's topic when the topic appears in it as words, or when the
+    # cosine similarity of the topic and one of its passages is at least this.
+    topic_min_similarity: float = 0.35
+    # Subscribed channels get at most this many stories a minute; the rest wait their turn.
+    posts_per_minute: int = 5
+    # A subscription is turned off after this many failed posts in a row (no permission...).
+    subscription_max_failures: int = 3
     # Where the bot writes its own files (bot.sqlite, command-sync.json); None: the data dir.
     # Set it when the index directory is shared or read-only.
     state_dir: Path | None = None
@@ -201,7 +212,9 @@ def _validate(s: BotSettings) -> None:
                 "max_concurrent_searches": s.max_concurrent_searches,
                 "reload_interval_s": s.reload_interval_s,
                 "progress_interval_s": s.progress_interval_s,
-                "status_latency_window": s.status_latency_window}
+                "status_latency_window": s.status_latency_window,
+                "feed_interval_s": s.feed_interval_s, "posts_per_minute": s.posts_per_minute,
+                "subscription_max_failures": s.subscription_max_failures}
     for name, value in positive.items():
         if value <= 0:
             raise ConfigError(f"bot.{name} must be greater than 0, not {value}")
@@ -209,6 +222,8 @@ def _validate(s: BotSettings) -> None:
         raise ConfigError(f"bot.max_waiting_searches must be 0 or more, not {s.max_waiting_searches}")
     if not 1 <= s.latest_count <= 10:
         raise ConfigError(f"bot.latest_count must be between 1 and 10, not {s.latest_count}")
+    if not -1.0 <= s.topic_min_similarity <= 1.0:
+        raise ConfigError("bot.topic_min_similarity is a cosine similarity, between -1 and 1")
     if s.guild_ready_timeout_s < 0:
         raise ConfigError("bot.guild_ready_timeout_s must be 0 or more")
     if s.token is not None and any(ch.isspace() for ch in s.token.get_secret_value()):

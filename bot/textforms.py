@@ -91,6 +91,16 @@ def sources_text(report: SourcesReport) -> str:
              else f"{len(report.configured)} configured sources")
     out = [f"{report.articles:,} articles from {len(report.outlets)} outlets ({where}):"]
     out += [f"  {terminal_safe(outlet)}: {count}" for outlet, count in report.outlets]
+    if report.feeds:
+        out.append(f"{len(report.feeds)} feeds:")
+    for feed in report.feeds:
+        health = ("ok" if feed.enabled and not feed.consecutive_failures
+                  else f"{feed.consecutive_failures} failures in a row ({feed.last_status})"
+                  if feed.enabled else f"DISABLED ({feed.disabled_reason})")
+        out.append(f"  {terminal_safe(feed.title or feed.url)} · {health} · last fetch "
+                   f"{render.since(feed.last_fetch)} · last new item "
+                   f"{render.since(feed.last_new_item)} · {feed.articles} articles\n"
+                   f"     {terminal_safe(feed.url)}")
     return "\n".join(out)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,26 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+async def _wal(db: aiosqlite.Connection, attempts: int = 100) -> None:
+    """Switch to WAL; SQLite answers "locked" at once (no busy wait) while another
+    connection creates the same new file, so try again for a few seconds."""
+    for attempt in range(attempts):
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                await db.close()
+                raise
+            await asyncio.sleep(0.05)
+
+
+async def _version(db: aiosqlite.Connection) -> int:
+    async with db.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -118,14 +139,20 @@ class FeedState:
         await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
         db = await aiosqlite.connect(data_dir / STATE_FILE, timeout=30)
         db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA busy_timeout = 30000")
-        async with db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
-        for number in range(version, len(MIGRATIONS)):
-            await db.executescript(
-                f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
+        await _wal(db)
+        for number in range(await _version(db), len(MIGRATIONS)):
+            # IMMEDIATE: of two processes (the bot and `index watch`) opening a new file at
+            # once, the second waits here, then finds the tables made and skips the step.
+            try:
+                await db.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[number]} "
+                                       f"PRAGMA user_version = {number + 1}; COMMIT;")
+            except sqlite3.OperationalError:
+                if db.in_transaction:
+                    await db.rollback()
+                if await _version(db) <= number:
+                    await db.close()
+                    raise
         return cls(db)
 
     async def close(self) -> None:

@@ -29,6 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKET_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    # The real config/feeds.toml names real feeds: no test may read (let alone fetch) it.
+    empty = tmp_path / "no-feeds.toml"
+    empty.write_text("", encoding="utf-8")
+    monkeypatch.setenv("DOCKET_FEEDS", str(empty))
 
 
 @pytest.fixture(scope="session")

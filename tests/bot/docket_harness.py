@@ -6,10 +6,13 @@ module name); test modules import what they need from here.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import html
+import os
 import re
 import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,13 @@ JAPAN = "What did Japan ask OpenAI about Sora 2?"
 EPHEMERAL = 1 << 6
 ZWSP = "\u200b"
 
+# Bot tests never read config/feeds.toml, whose feeds are real outlets': unless a test sets
+# DOCKET_FEEDS itself (monkeypatch.setenv wins over this), the feeds file is an empty one.
+_NO_FEEDS = Path(tempfile.mkdtemp(prefix="docket-no-feeds-")) / "feeds.toml"
+_NO_FEEDS.write_text("", encoding="utf-8")
+atexit.register(shutil.rmtree, _NO_FEEDS.parent, True)
+os.environ.setdefault("DOCKET_FEEDS", str(_NO_FEEDS))
+
 
 def index_settings(data_dir: Path, **changes: Any) -> Settings:
     settings = load_settings(config=CONFIG, data_dir=data_dir, environ={})
@@ -37,9 +47,11 @@ def index_settings(data_dir: Path, **changes: Any) -> Settings:
 
 
 def bot_config(**changes: Any) -> BotSettings:
-    """Bot settings for tests: fast timers, a generous cooldown, no sync of a real guild."""
+    """Bot settings for tests: fast timers, a generous cooldown, no sync of a real guild,
+    no feed polling (tests of the feeds turn it on)."""
     base: dict[str, Any] = {"guild_ready_timeout_s": 0.1, "reload_interval_s": 0.3,
-                            "progress_interval_s": 0.3, "cooldown_rate": 1000}
+                            "progress_interval_s": 0.3, "cooldown_rate": 1000,
+                            "poll_feeds": False}
     base.update(changes)
     return BotSettings(**base)
 

@@ -43,7 +43,7 @@ def test_terminal_session_answers_from_a_pipe(sample_copy: Path, tmp_path: Path)
     assert "“The Japanese government has lodged a formal request with OpenAI" in out
     assert "1. Japan formally asks OpenAI to keep Sora 2 from infringing anime and manga" in out
     assert "\n  4. " in out  # /more continued the numbering
-    assert "Latest developments on “music”" in out and "Udio" in out
+    assert "Latest developments on “music”" in out and "Warner Music settles with Suno" in out
     assert "articles 42 · passages 148" in out
     assert "GamesRadar+: 2" in out
     assert "I found nothing in the news index about that." in out
@@ -60,8 +60,9 @@ def test_check_builds_everything_without_logging_in(sample_index: Path, tmp_path
     proc = run_bot(["--check"], data_dir=sample_index, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("OK: 7 commands (ask, help, latest, reindex, "
-                                                   "sources, status, sync)")
+    assert len(lines) == 1 and lines[0].startswith("OK: 10 commands (ask, feeds, help, latest, "
+                                                   "reindex, sources, status, subscribe, sync, "
+                                                   "unsubscribe)")
     assert "token set" in lines[0]
     assert SECRET not in proc.stdout + proc.stderr
     assert "logging in" not in proc.stderr  # never contacted Discord

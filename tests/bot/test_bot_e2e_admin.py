@@ -110,7 +110,8 @@ async def test_commands_sync_once_per_change_and_owners_can_force(
         fake = d.fake
         assert fake.sync_count(fake.guild_id) == 1 and fake.sync_count(None) == 0
         names = {c["name"] for c in fake.commands(fake.guild_id)}
-        assert names == {"ask", "latest", "sources", "status", "help", "reindex", "sync"}
+        assert names == {"ask", "latest", "sources", "status", "help", "reindex", "sync",
+                         "subscribe", "unsubscribe", "feeds"}
         await fake.stop_bot(d.bot)
         async with running_docket(encoder, sample_index, tmp_path, fake=fake) as again:
             assert fake.sync_count() == 1  # same commands: nothing sent on restart
@@ -118,7 +119,7 @@ async def test_commands_sync_once_per_change_and_owners_can_force(
             assert (await refused.wait_for_reply())["content"] == "Only the bot's owners can do that."
             forced = await fake.dispatch_slash("sync", user=fake.owner, bypass_permission_gate=True)
             reply = await forced.wait_for_reply(timeout=10)
-            assert reply["content"] == f"Synced 7 commands (guild {fake.guild_id})."
+            assert reply["content"] == f"Synced 10 commands (guild {fake.guild_id})."
             assert fake.sync_count(fake.guild_id) == 2
             assert again.bot.maintainers.is_owner(fake.owner.id)  # the application's owner
         fake.assert_clean()
