@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import discord
@@ -17,10 +18,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The gateway delivers at least once (a RESUME replays from the sequence the client last
+# reported): the ids of this many recent messages are kept so that none is answered twice.
+SEEN_MESSAGES = 2048
+
 
 class Ask(commands.Cog):
     def __init__(self, bot: DocketBot) -> None:
         self.bot = bot
+        self._seen: OrderedDict[int, None] = OrderedDict()
+
+    def _first_delivery(self, message_id: int) -> bool:
+        """True the first time a message id is seen (checked before any await)."""
+        if message_id in self._seen:
+            return False
+        self._seen[message_id] = None
+        if len(self._seen) > SEEN_MESSAGES:
+            self._seen.popitem(last=False)
+        return True
 
     @app_commands.command(description="Quotes from news articles that answer a question about "
                                       "AI and copyright")
@@ -35,6 +50,9 @@ class Ask(commands.Cog):
         me = self.bot.user
         # Never answer a bot (itself included) or a webhook: no loops, no echo chains.
         if me is None or message.author.bot or message.webhook_id is not None:
+            return
+        if not self._first_delivery(message.id):
+            log.info("ignoring message %s delivered again", message.id)
             return
         channel = message.channel
         parent = getattr(channel, "parent", None)

@@ -142,3 +142,40 @@ def public_bot_messages(fake: FakeDiscord, channel: Any) -> list[dict[str, Any]]
     """What everyone in the channel sees from the bot (no ephemeral or deleted messages)."""
     return [m for m in fake.bot_messages(channel)
             if not int(m.get("flags") or 0) & EPHEMERAL and not m.get("_deleted")]
+
+
+# -- a larger corpus for load tests ------------------------------------------------------
+
+_PARAGRAPH = re.compile(r"<p[^>]*>(.*?)</p>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
+
+
+def sample_sentences() -> list[str]:
+    """The sample corpus's sentences (plain text, 40 to 300 characters), in a stable order."""
+    out: list[str] = []
+    for path in sorted(sample_dir().iterdir()):
+        if path.suffix != ".html":
+            continue
+        for raw in _PARAGRAPH.findall(path.read_text(encoding="utf-8")):
+            text = " ".join(html.unescape(_TAG.sub(" ", raw)).split())
+            out.extend(s for s in _SENTENCE_END.split(text) if 40 <= len(s) <= 300)
+    return out
+
+
+def synthetic_corpus(target: Path, articles: int, *, paragraphs: int = 4,
+                     sentences_per_paragraph: int = 4, seed: int = 7) -> Path:
+    """`articles` Markdown articles stitched from the sample's real sentences, recombined
+    (deterministic for a seed): a corpus with the sample's vocabulary, as large as wanted."""
+    import random
+
+    rng = random.Random(seed)
+    sentences = sample_sentences()
+    for i in range(articles):
+        body = "\n\n".join(" ".join(rng.sample(sentences, sentences_per_paragraph))
+                           for _ in range(paragraphs))
+        write_article(target, f"synthetic-{i:05d}", title=f"Synthetic report {i}",
+                      url=f"https://synthetic.example/report-{i}",
+                      published=f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                      outlet=f"Synthetic Wire {i % 7}", body=body)
+    return target
