@@ -28,7 +28,9 @@ class Query:
     def fts_without(self, common: set[str]) -> str | None:
         """The MATCH expression without the terms in `common` (by stem)."""
         pieces = [_quote(w) for t, w in zip(self.terms, self.words, strict=True) if t not in common]
-        pieces += [_quote(p) for p in self.name_phrases]
+        # A name whose every word is common is as costly as its words, and as uninformative.
+        pieces += [_quote(p) for p in self.name_phrases
+                   if any(stem(w) not in common for w in p.split())]
         return " OR ".join(pieces) if pieces else None
 
 

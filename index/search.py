@@ -159,19 +159,21 @@ COMMON_SHARE = 0.1  # a word in more than this share of passages adds cost, not 
 
 
 async def _lexical_query(snap: LoadedSnapshot, query: Query) -> str | None:
-    """The FTS5 query without words that most passages contain.
+    """The FTS5 query without words that many passages contain, or None.
 
     bm25 gives such words almost no weight, but FTS5 still scores every passage that
-    contains them: on a large index they dominate the query's cost. The two rarest
-    words are always kept so that a question of common words still matches.
+    contains them: on a large index they dominate the query's cost. When only such
+    words are left, the dense retriever alone ranks: a lexical ranking built from
+    words that are everywhere would add noise, not evidence.
     """
     if not query.terms:
         return query.fts
     dfs, n = await snap.store.document_frequencies(query.terms)
     limit = max(1000, int(COMMON_SHARE * n))  # small indexes are cheap to score whole
-    ranked = sorted(query.terms, key=lambda t: dfs.get(t, 0))
-    common = {t for t in ranked[2:] if dfs.get(t, 0) > limit}
-    return query.fts_without(common) if common else query.fts
+    common = {t for t in query.terms if dfs.get(t, 0) > limit}
+    if not common:
+        return query.fts
+    return query.fts_without(common)
 
 
 async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate], dense_scores: dict[int, float],
