@@ -46,7 +46,7 @@ class VectorSettings:
     hnsw_m: int = 32
     # Tuned with `python -m index bench` (recall@10 vs exact >= 0.98 at 100,000 passages).
     hnsw_ef_construction: int = 200
-    hnsw_ef_search: int = 1024
+    hnsw_ef_search: int = 2048
 
 
 @dataclass(frozen=True)
