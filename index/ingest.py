@@ -22,8 +22,7 @@ from .dedupe import signature, similarity
 from .embed import Encoder, model_id
 from .extract import Document
 from .settings import Settings
-from .sources import PRIORITY as _PRIORITY
-from .sources import Collected, collect
+from .sources import PRIORITY, Collected, collect
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +221,7 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
         old = existing.get(url)
         if old is None:
             todo.append((doc, digest, None))
-        elif _PRIORITY.get(old[2], 0) > _PRIORITY.get(doc.kind, 0):
+        elif PRIORITY.get(old[2], 0) > PRIORITY.get(doc.kind, 0):
             # A page's own text outranks a feed's copy of it, across runs as within one.
             summary.unchanged += 1
         elif old[1] != digest:
@@ -335,8 +334,8 @@ async def _write_batch(db: Any, batch: list[tuple[Document, str, int | None, lis
     groups: list[list[int]] = []
     group_titles: list[int] = []
     for n, (doc, digest, _old_id, passages) in enumerate(batch):
-        story_id = await _story_for(db, doc, settings)
         sig = await asyncio.to_thread(signature, doc.text)
+        story_id = await _story_for(db, doc, sig, settings)
         cur = await db.execute(
             "INSERT INTO articles(url, title, outlet, published, text, content_hash, source, kind, "
             "story_id, signature, first_seen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -367,9 +366,8 @@ async def _write_batch(db: Any, batch: list[tuple[Document, str, int | None, lis
     return next_id
 
 
-async def _story_for(db: Any, doc: Document, settings: Settings) -> int | None:
-    """The story id of an earlier near-duplicate of doc, if there is one."""
-    sig = await asyncio.to_thread(signature, doc.text)
+async def _story_for(db: Any, doc: Document, sig: bytes, settings: Settings) -> int | None:
+    """The story id of an earlier near-duplicate of doc (MinHash `sig`), if there is one."""
     params: tuple[Any, ...]
     if doc.published:
         day = dt.date.fromisoformat(doc.published)

@@ -12,7 +12,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -59,9 +59,12 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     t0 = time.perf_counter()
     qvec = await asyncio.to_thread(encode, query.text)
     timings["embed"] = (time.perf_counter() - t0) * 1000
-    candidates, dense_scores = await _retrieve(snap, query, qvec, timings)
     t0 = time.perf_counter()
-    ranked, _ = await _rank(snap, candidates, dense_scores, qvec, intent, threshold)
+    dfs, n_passages = await snap.store.document_frequencies(query.terms)
+    timings["fts"] = (time.perf_counter() - t0) * 1000
+    candidates = await _retrieve(snap, query, qvec, dfs, n_passages, timings)
+    t0 = time.perf_counter()
+    ranked = await _rank(snap, candidates, qvec)
     timings["fusion"] = (time.perf_counter() - t0) * 1000
     response = SearchResponse(query=query.text, abstained=False, results=[],
                               date_filter=intent.label if intent.filters else None,
@@ -93,7 +96,7 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     page = relevant[offset:offset + k]
     response.has_more = len(relevant) > offset + k
     members = await snap.store.story_members({c[2].story_id or c[2].id for c in page})
-    weights = await _term_weights(snap, query)
+    weights = {t: snippets.idf(dfs.get(t, 0), max(n_passages, 1)) for t in query.terms}
     # The snippet is the best sentence (or two) anywhere in the article: each
     # sentence's vector was stored at ingest, so scoring them is a dot product.
     article_sentences = await snap.store.sentences_of_articles(c[2].id for c in page)
@@ -129,8 +132,8 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
-async def _retrieve(snap: LoadedSnapshot, query: Query, qvec: np.ndarray,
-                    timings: dict[str, float]) -> tuple[list[_Candidate], dict[int, float]]:
+async def _retrieve(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: dict[str, int],
+                    n_passages: int, timings: dict[str, float]) -> list[_Candidate]:
     cfg = snap.settings.search
     t0 = time.perf_counter()
     scores, ids = await asyncio.to_thread(vectors.search, snap.vectors, qvec, cfg.dense_k)
@@ -138,10 +141,10 @@ async def _retrieve(snap: LoadedSnapshot, query: Query, qvec: np.ndarray,
     dense_scores = {int(i): float(s) for s, i in zip(scores, ids, strict=True)}
     t0 = time.perf_counter()
     lexical: list[tuple[int, float]] = []
-    match = await _lexical_query(snap, query)
+    match = _lexical_query(query, dfs, n_passages)
     if match:
         lexical = await snap.store.lexical(match, cfg.lexical_k, cfg.title_weight)
-    timings["fts"] = (time.perf_counter() - t0) * 1000
+    timings["fts"] += (time.perf_counter() - t0) * 1000
     fused: dict[int, float] = {}
     for rank, pid in enumerate(dense_scores):
         fused[pid] = fused.get(pid, 0.0) + cfg.dense_weight / (cfg.rrf_k + rank + 1)
@@ -152,13 +155,13 @@ async def _retrieve(snap: LoadedSnapshot, query: Query, qvec: np.ndarray,
     cands = [_Candidate(pid, score, dense_scores.get(pid, -1.0), lex_rank.get(pid))
              for pid, score in fused.items()]
     cands.sort(key=lambda c: c.fused, reverse=True)
-    return cands, dense_scores
+    return cands
 
 
 COMMON_SHARE = 0.1  # a word in more than this share of passages adds cost, not ranking
 
 
-async def _lexical_query(snap: LoadedSnapshot, query: Query) -> str | None:
+def _lexical_query(query: Query, dfs: dict[str, int], n: int) -> str | None:
     """The FTS5 query without words that many passages contain, or None.
 
     bm25 gives such words almost no weight, but FTS5 still scores every passage that
@@ -168,7 +171,6 @@ async def _lexical_query(snap: LoadedSnapshot, query: Query) -> str | None:
     """
     if not query.terms:
         return query.fts
-    dfs, n = await snap.store.document_frequencies(query.terms)
     limit = max(1000, int(COMMON_SHARE * n))  # small indexes are cheap to score whole
     common = {t for t in query.terms if dfs.get(t, 0) > limit}
     if not common:
@@ -176,13 +178,11 @@ async def _lexical_query(snap: LoadedSnapshot, query: Query) -> str | None:
     return query.fts_without(common)
 
 
-async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate], dense_scores: dict[int, float],
-                qvec: np.ndarray, intent: dates.DateIntent,
-                min_relevance: float) -> tuple[list[_Ranked], list[_Ranked]]:
-    """One (passage id, relevance, article, fused score) per story, best first; and the
-    second-best passage of each of those articles."""
+async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate],
+                qvec: np.ndarray) -> list[_Ranked]:
+    """One (passage id, relevance, article, fused score) per story, best first."""
     if not candidates:
-        return [], []
+        return []
     # Lexical-only candidates have no cosine yet: compute it from their stored vectors.
     missing = [c.passage_id for c in candidates if c.dense < -0.5]
     if missing:
@@ -193,9 +193,7 @@ async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate], dense_scores
     passages = await snap.store.passages_by_ids([c.passage_id for c in candidates])
     articles = await snap.store.articles_by_ids(p["article_id"] for p in passages.values())
     out: list[_Ranked] = []
-    seconds: list[_Ranked] = []
-    seen_stories: dict[int, int] = {}  # story -> the article chosen for it
-    seen_articles: dict[int, int] = {}  # article -> passages taken
+    seen_stories: set[int] = set()
     for c in candidates:
         p = passages.get(c.passage_id)
         if p is None:  # a vector whose passage was removed (approximate index tombstone)
@@ -203,25 +201,12 @@ async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate], dense_scores
         article = articles[p["article_id"]]
         story = article.story_id or article.id
         if story in seen_stories:
-            if seen_stories[story] == article.id and seen_articles[article.id] == 1:
-                seen_articles[article.id] = 2
-                seconds.append((c.passage_id, _relevance(c), article, c.fused))
             continue
-        seen_stories[story] = article.id
-        seen_articles[article.id] = 1
+        seen_stories.add(story)
         out.append((c.passage_id, _relevance(c), article, c.fused))
-    return out, seconds
+    return out
 
 
 def _relevance(c: _Candidate) -> float:
     """How well the passage answers the question, on the cosine scale."""
     return c.dense
-
-
-async def _term_weights(snap: LoadedSnapshot, query: Query) -> dict[str, float]:
-    dfs, n = await snap.store.document_frequencies(query.terms)
-    return {t: snippets.idf(dfs.get(t, 0), max(n, 1)) for t in query.terms}
-
-
-def latest_rows(rows: list[ArticleRow]) -> list[dict[str, Any]]:
-    return [{"url": r.url, "title": r.title, "published": r.published} for r in rows]

@@ -30,8 +30,7 @@ HTML = {".html", ".htm", ".xhtml"}
 FEEDS = {".xml", ".rss", ".atom"}
 # A page beats a Markdown copy, which beats a feed item's copy of the same URL, so
 # that one article reached through several sources keeps one stable text.
-_PRIORITY = {"page": 3, "markdown": 2, "feed": 1}
-PRIORITY = _PRIORITY
+PRIORITY = {"page": 3, "markdown": 2, "feed": 1}
 
 
 def sample_dir() -> Path:
@@ -59,7 +58,7 @@ class Collected:
     def add(self, doc: Document) -> None:
         self.seen_urls.add(doc.url)
         old = self.documents.get(doc.url)
-        if old is None or _PRIORITY[doc.kind] > _PRIORITY[old.kind]:
+        if old is None or PRIORITY[doc.kind] > PRIORITY[old.kind]:
             self.documents[doc.url] = doc
 
     def fail(self, source: str, reason: str, message: str) -> None:
@@ -126,7 +125,7 @@ async def collect(sources: Iterable[str], settings: Settings,
     for path in files:
         locator = str(path.resolve())
         try:
-            size = path.stat().st_size
+            size = (await asyncio.to_thread(path.stat)).st_size
             if size > settings.fetch.max_file_bytes:
                 collected.fail(locator, "too_large", f"{path} is {size} bytes "
                                f"(limit {settings.fetch.max_file_bytes}: fetch.max_file_bytes)")
