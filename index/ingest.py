@@ -129,7 +129,8 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             flat = await asyncio.to_thread(vectors.load, base / vectors.FLAT_FILE)
         db = await store.connect(building / snapshot.DB_FILE)
         try:
-            await store.migrate(db)
+            # A base snapshot of an older schema is republished in the new one.
+            upgraded = await store.migrate(db) < store.SCHEMA_VERSION and base is not None
             st = store.Store(db)
             known_sources = await st.source_hashes()
             existing = await st.article_hashes()
@@ -147,10 +148,11 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             summary.failed = len(collected.failures)
             summary.failures = [{"source": f.source, "reason": f.reason, "message": f.message}
                                 for f in collected.failures]
-            if not changed.any and base is not None:
+            if not changed.any and not upgraded and base is not None:
                 # Nothing to publish: the live snapshot already holds this content.
                 summary.snapshot = base.name
                 return summary
+            await st.refresh_term_docs()
             await db.execute("INSERT INTO runs(started, finished, summary) VALUES (?, ?, ?)",
                              (run_started, _now(), json.dumps(summary.to_json())))
             await db.commit()
@@ -163,8 +165,9 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
         if progress:
             progress("writing index", 0, 0)
         await asyncio.to_thread(vectors.save, flat, building / vectors.FLAT_FILE)
-        if vectors.wants_ann(flat.ntotal, settings.vectors):
-            ann = await asyncio.to_thread(vectors.build_hnsw, flat, settings.vectors)
+        ann_kind = vectors.ann_kind(flat.ntotal, settings.vectors)
+        if ann_kind:
+            ann = await asyncio.to_thread(vectors.build_ann, flat, settings.vectors, ann_kind)
             await asyncio.to_thread(vectors.save, ann, building / vectors.ANN_FILE)
         if flat.ntotal != counts["passages"]:
             raise RuntimeError(f"vector count {flat.ntotal} != passage count {counts['passages']}")
@@ -174,7 +177,7 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             "articles": counts["articles"], "passages": counts["passages"],
             "stories": counts["stories"], "built_at": _now(), "schema": store.SCHEMA_VERSION,
             "sentence_vectors": sentvecs.rows_in(building / sentvecs.FILE, dimension),
-            "vector_index": "hnsw" if (building / vectors.ANN_FILE).exists() else "flat",
+            "vector_index": ann_kind or "flat",
             "versions": _versions(), "last_ingest": summary.to_json() | {"failures": summary.failures[:20]},
         }
         await asyncio.to_thread(snapshot.write_manifest, building, info)

@@ -25,12 +25,11 @@ class Query:
     words: tuple[str, ...] = ()  # the unstemmed word behind each of `terms`
     name_phrases: tuple[str, ...] = ()  # multi-word names, unstemmed
 
-    def fts_without(self, common: set[str]) -> str | None:
-        """The MATCH expression without the terms in `common` (by stem)."""
-        pieces = [_quote(w) for t, w in zip(self.terms, self.words, strict=True) if t not in common]
-        # A name whose every word is common is as costly as its words, and as uninformative.
-        pieces += [_quote(p) for p in self.name_phrases
-                   if any(stem(w) not in common for w in p.split())]
+    def fts_only(self, terms: set[str], phrases: set[str]) -> str | None:
+        """The MATCH expression with only the words whose stems are in `terms` and the
+        names in `phrases`; None when that leaves nothing."""
+        pieces = [_quote(w) for t, w in zip(self.terms, self.words, strict=True) if t in terms]
+        pieces += [_quote(p) for p in self.name_phrases if p in phrases]
         return " OR ".join(pieces) if pieces else None
 
 

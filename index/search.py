@@ -21,6 +21,7 @@ from .errors import QueryError
 from .query import Query, parse
 from .results import Result, SearchResponse
 from .store import ArticleRow
+from .text import stem
 
 if TYPE_CHECKING:
     from .service import LoadedSnapshot
@@ -100,13 +101,14 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     # The snippet is the best sentence (or two) anywhere in the article: each
     # sentence's vector was stored at ingest, so scoring them is a dot product.
     article_sentences = await snap.store.sentences_of_articles(c[2].id for c in page)
+    texts = await snap.store.article_texts(c[2].id for c in page)
     q = qvec[0].astype(np.float32)
     for passage_id, relevance, article, fused in page:
         spans = article_sentences[article.id]
         pool = sorted(spans)
         rows = [spans[span] for span in pool]
         sims = (np.asarray(snap.sentence_vectors[rows], dtype=np.float32) @ q).tolist()
-        snip = snippets.choose(article.text, pool, weights, query.phrases,
+        snip = snippets.choose(texts[article.id], pool, weights, query.phrases,
                                max_chars=cfg.snippet_chars, similarities=sims)
         others = [m for m in members.get(article.story_id or article.id, []) if m.id != article.id]
         response.results.append(Result(
@@ -141,7 +143,7 @@ async def _retrieve(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: d
     dense_scores = {int(i): float(s) for s, i in zip(scores, ids, strict=True)}
     t0 = time.perf_counter()
     lexical: list[tuple[int, float]] = []
-    match = _lexical_query(query, dfs, n_passages)
+    match = _lexical_query(query, dfs, n_passages, cfg.lexical_max_rows)
     if match:
         lexical = await snap.store.lexical(match, cfg.lexical_k, cfg.title_weight)
     timings["fts"] += (time.perf_counter() - t0) * 1000
@@ -159,23 +161,44 @@ async def _retrieve(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: d
 
 
 COMMON_SHARE = 0.1  # a word in more than this share of passages adds cost, not ranking
+PHRASE_READ_COST = 1 / 16  # reading a posting's positions, relative to scoring a matched row
 
 
-def _lexical_query(query: Query, dfs: dict[str, int], n: int) -> str | None:
-    """The FTS5 query without words that many passages contain, or None.
+def _lexical_query(query: Query, dfs: dict[str, int], n: int, max_rows: int) -> str | None:
+    """The FTS5 query with the rarest words and names whose matches fit `max_rows`, or None.
 
-    bm25 gives such words almost no weight, but FTS5 still scores every passage that
-    contains them: on a large index they dominate the query's cost. When only such
-    words are left, the dense retriever alone ranks: a lexical ranking built from
-    words that are everywhere would add noise, not evidence.
+    FTS5 computes bm25 for every passage that matches any word of the query, so its
+    cost grows with the matches of the commonest word while bm25 gives that word
+    almost no weight. Words in more than a tenth of the passages are always left out;
+    then words and names are taken rarest first while their estimated matches (a
+    word's document frequency; for a name, its rarest word's plus the cost of reading
+    its words' positions) fit the budget. When nothing fits, the dense retriever alone
+    ranks: a lexical ranking built from words that are everywhere adds noise, not evidence.
     """
     if not query.terms:
         return query.fts
-    limit = max(1000, int(COMMON_SHARE * n))  # small indexes are cheap to score whole
-    common = {t for t in query.terms if dfs.get(t, 0) > limit}
-    if not common:
-        return query.fts
-    return query.fts_without(common)
+    common_limit = max(1000, int(COMMON_SHARE * n))  # small indexes are cheap to score whole
+    items: list[tuple[float, float, str, set[str]]] = []  # (matches, cost, kind, stems)
+    for term in query.terms:
+        df = dfs.get(term, 0)
+        if df <= common_limit:
+            items.append((df, df, "term", {term}))
+    for phrase in query.name_phrases:
+        stems = {stem(w) for w in phrase.split()}
+        counts = [dfs.get(t, 0) for t in stems]
+        items.append((min(counts), min(counts) + PHRASE_READ_COST * sum(counts), phrase, stems))
+    keep_terms: set[str] = set()
+    keep_phrases: set[str] = set()
+    spent = 0.0
+    for _matches, cost, kind, stems in sorted(items, key=lambda i: (i[0], i[1])):
+        if spent + cost > max(max_rows, 0) and n > common_limit:
+            continue
+        spent += cost
+        if kind == "term":
+            keep_terms |= stems
+        else:
+            keep_phrases.add(kind)
+    return query.fts_only(keep_terms, keep_phrases)
 
 
 async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate],
@@ -190,15 +213,16 @@ async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate],
         for c in candidates:
             if c.passage_id in found:
                 c.dense = float(np.dot(found[c.passage_id], qvec[0]))
-    passages = await snap.store.passages_by_ids([c.passage_id for c in candidates])
-    articles = await snap.store.articles_by_ids(p["article_id"] for p in passages.values())
+    owners = await snap.store.passage_articles(c.passage_id for c in candidates)
+    # Without their text: only the shown articles' text is read, for their snippets.
+    articles = await snap.store.articles_by_ids(owners.values(), text=False)
     out: list[_Ranked] = []
     seen_stories: set[int] = set()
     for c in candidates:
-        p = passages.get(c.passage_id)
-        if p is None:  # a vector whose passage was removed (approximate index tombstone)
+        article_id = owners.get(c.passage_id)
+        if article_id is None:  # a vector whose passage was removed (approximate index tombstone)
             continue
-        article = articles[p["article_id"]]
+        article = articles[article_id]
         story = article.story_id or article.id
         if story in seen_stories:
             continue

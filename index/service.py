@@ -59,9 +59,9 @@ async def load_snapshot(path: Path, settings: Settings, *, model: str, dimension
     manifest = await asyncio.to_thread(snapshot.read_manifest, path)
     snapshot.check_model(manifest, model, dimension)
     await asyncio.to_thread(snapshot.check_files, path, manifest, checksums=checksums)
-    ann = path / vectors.ANN_FILE
+    ann = vectors.ann_path(path)
     try:
-        index = await asyncio.to_thread(vectors.load, ann if ann.exists() else path / vectors.FLAT_FILE)
+        index = await asyncio.to_thread(vectors.load, ann or path / vectors.FLAT_FILE)
     except RuntimeError as exc:
         raise SnapshotError(f"{path / vectors.FLAT_FILE}: unreadable FAISS index ({exc})") from exc
     vectors.set_search_params(index, settings.vectors)
@@ -72,9 +72,10 @@ async def load_snapshot(path: Path, settings: Settings, *, model: str, dimension
     try:
         async with db.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
-        if not row or row[0] != store.SCHEMA_VERSION:
+        if not row or row[0] not in store.READABLE_SCHEMAS:
             raise SnapshotError(f"{path / snapshot.DB_FILE}: schema {row and row[0]}, "
                                 f"expected {store.SCHEMA_VERSION}")
+        schema = int(row[0])
     except aiosqlite.DatabaseError as exc:
         await db.close()
         raise SnapshotError(f"{path / snapshot.DB_FILE}: unreadable database ({exc})") from exc
@@ -87,7 +88,7 @@ async def load_snapshot(path: Path, settings: Settings, *, model: str, dimension
         raise SnapshotError(f"{path / sentvecs.FILE}: {len(sent)} sentence vectors, manifest says "
                             f"{manifest.data.get('sentence_vectors')}")
     return LoadedSnapshot(name=manifest.name, path=path, manifest=manifest.data, db=db,
-                          store=store.Store(db), vectors=index, settings=settings,
+                          store=store.Store(db, schema), vectors=index, settings=settings,
                           sentence_vectors=sent)
 
 

@@ -40,11 +40,15 @@ class ChunkSettings:
 
 @dataclass(frozen=True)
 class VectorSettings:
-    # "auto": exact (flat) below hnsw_threshold passages, HNSW above it.
+    # "auto": exact (flat) below ann_threshold passages, IVF above it; "flat", "ivf"
+    # or "hnsw" force one.
     kind: str = "auto"
-    hnsw_threshold: int = 50_000
-    hnsw_m: int = 32
+    ann_threshold: int = 50_000
+    # IVF: 0 lists means about 4 * sqrt(passages); each query probes this share of them.
     # Tuned with `python -m index bench` (recall@10 vs exact >= 0.98 at 100,000 passages).
+    ivf_lists: int = 0
+    ivf_probe_share: float = 0.1
+    hnsw_m: int = 32
     hnsw_ef_construction: int = 200
     hnsw_ef_search: int = 2048
 
@@ -53,6 +57,7 @@ class VectorSettings:
 class SearchSettings:
     dense_k: int = 50
     lexical_k: int = 50
+    lexical_max_rows: int = 4000
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
@@ -197,6 +202,8 @@ def load_settings(config: Path | None = None, data_dir: Path | None = None,
     settings = Settings(**kwargs)
     if settings.model.backend not in {"torch", "onnx"}:
         raise ConfigError(f"model.backend must be 'torch' or 'onnx', not {settings.model.backend!r}")
-    if settings.vectors.kind not in {"auto", "flat", "hnsw"}:
-        raise ConfigError(f"vectors.kind must be auto, flat or hnsw, not {settings.vectors.kind!r}")
+    if settings.vectors.kind not in {"auto", "flat", "ivf", "hnsw"}:
+        raise ConfigError(f"vectors.kind must be auto, flat, ivf or hnsw, not {settings.vectors.kind!r}")
+    if not 0 < settings.vectors.ivf_probe_share <= 1:
+        raise ConfigError("vectors.ivf_probe_share must be above 0 and at most 1")
     return settings

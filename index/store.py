@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,9 +61,17 @@ MIGRATIONS: tuple[str, ...] = (
         summary TEXT
     );
     """,
+    # How many passages hold each stemmed term, materialized when a snapshot is built:
+    # fts5vocab counts by reading the term's whole doclist, which costs milliseconds
+    # per common word on a large index; a primary-key lookup costs microseconds.
+    """
+    CREATE TABLE term_docs (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+# Snapshots written by older code are still served (search falls back to fts5vocab).
+READABLE_SCHEMAS = frozenset(range(1, SCHEMA_VERSION + 1))
 
 
 async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
@@ -81,7 +89,7 @@ async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection
 
 
 async def migrate(db: aiosqlite.Connection) -> int:
-    """Apply pending migrations; returns the schema version."""
+    """Apply pending migrations; returns the schema version the database had before."""
     async with db.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     version = int(row[0]) if row else 0
@@ -90,7 +98,7 @@ async def migrate(db: aiosqlite.Connection) -> int:
     for number in range(version, SCHEMA_VERSION):
         log.info("applying schema migration %d", number + 1)
         await db.executescript(f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
-    return SCHEMA_VERSION
+    return version
 
 
 @dataclass
@@ -114,8 +122,9 @@ class ArticleRow:
 class Store:
     """Queries over one snapshot database."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, schema: int = SCHEMA_VERSION) -> None:
         self.db = db
+        self.schema = schema
 
     async def counts(self) -> dict[str, int]:
         out = {}
@@ -137,13 +146,8 @@ class Store:
             return {r[0]: (r[1], json.loads(r[2])) async for r in cur}
 
     async def passage_ids(self, article_ids: Sequence[int]) -> list[int]:
-        out: list[int] = []
-        for batch in _batches(article_ids, 500):
-            marks = ",".join("?" * len(batch))
-            async with self.db.execute(
-                    f"SELECT id FROM passages WHERE article_id IN ({marks})", batch) as cur:
-                out.extend([r[0] async for r in cur])
-        return out
+        return [r[0] async for r in self._select_in(
+            "SELECT id FROM passages WHERE article_id IN ({marks})", article_ids)]
 
     async def delete_articles(self, article_ids: Sequence[int]) -> list[int]:
         """Delete articles with their passages; returns the removed passage ids."""
@@ -156,47 +160,41 @@ class Store:
             await self.db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
         return removed
 
-    async def articles_by_ids(self, ids: Iterable[int]) -> dict[int, ArticleRow]:
-        ids = list(dict.fromkeys(ids))
-        out: dict[int, ArticleRow] = {}
-        for batch in _batches(ids, 500):
-            marks = ",".join("?" * len(batch))
-            async with self.db.execute(
-                    f"SELECT id, url, title, outlet, published, text, content_hash, story_id "
-                    f"FROM articles WHERE id IN ({marks})", batch) as cur:
-                async for row in cur:
-                    out[row["id"]] = ArticleRow.from_row(row)
-        return out
+    async def articles_by_ids(self, ids: Iterable[int], *, text: bool = True) -> dict[int, ArticleRow]:
+        """Articles by id; with text=False their text is left empty (cheaper for ranking)."""
+        column = "text" if text else "'' AS text"
+        return {row["id"]: ArticleRow.from_row(row) async for row in self._select_in(
+            f"SELECT id, url, title, outlet, published, {column}, content_hash, story_id "
+            f"FROM articles WHERE id IN ({{marks}})", ids)}
+
+    async def article_texts(self, ids: Iterable[int]) -> dict[int, str]:
+        return {row[0]: row[1] async for row in self._select_in(
+            "SELECT id, text FROM articles WHERE id IN ({marks})", ids)}
+
+    async def passage_articles(self, ids: Iterable[int]) -> dict[int, int]:
+        """passage id -> article id."""
+        return {row[0]: row[1] async for row in self._select_in(
+            "SELECT id, article_id FROM passages WHERE id IN ({marks})", ids)}
 
     async def passages_by_ids(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        ids = list(dict.fromkeys(ids))
-        out: dict[int, dict[str, Any]] = {}
-        for batch in _batches(ids, 500):
-            marks = ",".join("?" * len(batch))
-            async with self.db.execute(
-                    f"SELECT id, article_id, ord, start, end, sentences, sentence_rows FROM passages "
-                    f"WHERE id IN ({marks})", batch) as cur:
-                async for row in cur:
-                    out[row["id"]] = {"id": row["id"], "article_id": row["article_id"],
-                                      "ord": row["ord"], "start": row["start"], "end": row["end"],
-                                      "sentences": json.loads(row["sentences"]),
-                                      "sentence_rows": json.loads(row["sentence_rows"])}
-        return out
+        return {row["id"]: {"id": row["id"], "article_id": row["article_id"],
+                            "ord": row["ord"], "start": row["start"], "end": row["end"],
+                            "sentences": json.loads(row["sentences"]),
+                            "sentence_rows": json.loads(row["sentence_rows"])}
+                async for row in self._select_in(
+                    "SELECT id, article_id, ord, start, end, sentences, sentence_rows "
+                    "FROM passages WHERE id IN ({marks})", ids)}
 
     async def sentences_of_articles(self, article_ids: Iterable[int]
                                     ) -> dict[int, dict[tuple[int, int], int]]:
         """Every sentence span of each article, with the row of its stored vector."""
         ids = list(dict.fromkeys(article_ids))
         out: dict[int, dict[tuple[int, int], int]] = {i: {} for i in ids}
-        for batch in _batches(ids, 500):
-            marks = ",".join("?" * len(batch))
-            async with self.db.execute(
-                    f"SELECT article_id, sentences, sentence_rows FROM passages "
-                    f"WHERE article_id IN ({marks})", batch) as cur:
-                async for row in cur:
-                    spans = out[row[0]]
-                    for span, vec_row in zip(json.loads(row[1]), json.loads(row[2]), strict=True):
-                        spans[(span[0], span[1])] = vec_row
+        async for row in self._select_in("SELECT article_id, sentences, sentence_rows FROM passages "
+                                         "WHERE article_id IN ({marks})", ids):
+            spans = out[row[0]]
+            for span, vec_row in zip(json.loads(row[1]), json.loads(row[2]), strict=True):
+                spans[(span[0], span[1])] = vec_row
         return out
 
     async def lexical(self, match: str, limit: int, title_weight: float) -> list[tuple[int, float]]:
@@ -207,15 +205,11 @@ class Store:
             return [(int(r[0]), -float(r[1])) async for r in cur]
 
     async def story_members(self, story_ids: Iterable[int]) -> dict[int, list[ArticleRow]]:
-        ids = list(dict.fromkeys(story_ids))
         out: dict[int, list[ArticleRow]] = {}
-        for batch in _batches(ids, 500):
-            marks = ",".join("?" * len(batch))
-            async with self.db.execute(
-                    f"SELECT id, url, title, outlet, published, '' AS text, content_hash, story_id "
-                    f"FROM articles WHERE story_id IN ({marks}) ORDER BY published, id", batch) as cur:
-                async for row in cur:
-                    out.setdefault(row["story_id"], []).append(ArticleRow.from_row(row))
+        async for row in self._select_in(
+                "SELECT id, url, title, outlet, published, '' AS text, content_hash, story_id "
+                "FROM articles WHERE story_id IN ({marks}) ORDER BY published, id", story_ids):
+            out.setdefault(row["story_id"], []).append(ArticleRow.from_row(row))
         return out
 
     async def newest(self, *, since: str | None, until: str | None, limit: int) -> list[ArticleRow]:
@@ -250,12 +244,26 @@ class Store:
         out: dict[str, int] = {}
         if terms:
             marks = ",".join("?" * len(terms))
-            async with self.db.execute(
-                    f"SELECT term, doc FROM passages_vocab WHERE term IN ({marks})", terms) as cur:
+            sql = (f"SELECT term, docs FROM term_docs WHERE term IN ({marks})" if self.schema >= 2
+                   else f"SELECT term, doc FROM passages_vocab WHERE term IN ({marks})")
+            async with self.db.execute(sql, terms) as cur:
                 out = {r[0]: int(r[1]) async for r in cur}
         async with self.db.execute("SELECT count(*) FROM passages") as cur:
             row = await cur.fetchone()
         return out, int(row[0]) if row else 0
+
+    async def _select_in(self, sql: str, keys: Iterable[Any]) -> AsyncIterator[aiosqlite.Row]:
+        """Rows of `sql`, whose `{marks}` is an IN list, over the distinct keys in batches
+        (SQLite caps the number of parameters of one statement)."""
+        for batch in _batches(list(dict.fromkeys(keys)), 500):
+            async with self.db.execute(sql.format(marks=",".join("?" * len(batch))), batch) as cur:
+                async for row in cur:
+                    yield row
+
+    async def refresh_term_docs(self) -> None:
+        """Recount term_docs from the full-text index (once per snapshot build)."""
+        await self.db.execute("DELETE FROM term_docs")
+        await self.db.execute("INSERT INTO term_docs(term, docs) SELECT term, doc FROM passages_vocab")
 
     async def first_passage(self, article_id: int) -> dict[str, Any] | None:
         async with self.db.execute(

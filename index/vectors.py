@@ -1,13 +1,15 @@
 """FAISS vectors: vector id == passage id; inner product on unit vectors == cosine.
 
 The canonical index is exact (IndexIDMap2 over IndexFlatIP) and supports
-removal. Above a size threshold a snapshot also carries an HNSW index built from
-it at publish time, which searchers load instead.
+removal. Above a size threshold a snapshot also carries an approximate index built
+from it at publish time, which searchers load instead: IVF by default (k-means lists,
+a share of them probed per query), or HNSW when configured.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,9 @@ from .settings import VectorSettings
 log = logging.getLogger(__name__)
 
 FLAT_FILE = "vectors.faiss"
-ANN_FILE = "vectors.hnsw.faiss"
+ANN_FILE = "vectors.ann.faiss"
+OLD_ANN_FILES = ("vectors.hnsw.faiss",)  # written by earlier versions; still loaded
+IVF_MIN_POINTS = 39  # FAISS's minimum training points per list
 
 
 def new_flat(dim: int) -> Any:
@@ -55,12 +59,25 @@ def flat_contents(index: Any) -> tuple[np.ndarray, np.ndarray]:
     return ids, vectors
 
 
-def wants_ann(count: int, settings: VectorSettings) -> bool:
-    if settings.kind == "flat":
-        return False
-    if settings.kind == "hnsw":
-        return True
-    return count >= settings.hnsw_threshold
+def ann_path(snapshot_dir: Path) -> Path | None:
+    """The snapshot's approximate index file, if it has one."""
+    for name in (ANN_FILE, *OLD_ANN_FILES):
+        if (snapshot_dir / name).exists():
+            return snapshot_dir / name
+    return None
+
+
+def ann_kind(count: int, settings: VectorSettings) -> str | None:
+    """Which approximate index a snapshot of `count` vectors carries ("ivf", "hnsw"), or None."""
+    if settings.kind == "flat" or count == 0:
+        return None
+    if settings.kind in ("hnsw", "ivf"):
+        return settings.kind
+    return "ivf" if count >= settings.ann_threshold else None
+
+
+def build_ann(flat: Any, settings: VectorSettings, kind: str) -> Any:
+    return build_ivf(flat, settings) if kind == "ivf" else build_hnsw(flat, settings)
 
 
 def build_hnsw(flat: Any, settings: VectorSettings) -> Any:
@@ -73,10 +90,45 @@ def build_hnsw(flat: Any, settings: VectorSettings) -> Any:
     return index
 
 
+def ivf_lists(count: int, settings: VectorSettings) -> int:
+    """Number of k-means lists: configured, or about 4 * sqrt(count)."""
+    wanted = settings.ivf_lists or round(4 * math.sqrt(count))
+    return max(1, min(wanted, count // IVF_MIN_POINTS))
+
+
+def build_ivf(flat: Any, settings: VectorSettings) -> Any:
+    """An IVF index (exact vectors in k-means lists) over the same vectors and ids as `flat`."""
+    ids, vectors = flat_contents(flat)
+    nlist = ivf_lists(len(ids), settings)
+    quantizer = faiss.IndexFlatIP(flat.d)
+    ivf = faiss.IndexIVFFlat(quantizer, flat.d, nlist, faiss.METRIC_INNER_PRODUCT)
+    ivf.cp.seed = 1234  # the same vectors always give the same lists
+    ivf.train(vectors)
+    index = faiss.IndexIDMap2(ivf)
+    index.add_with_ids(vectors, ids)
+    ivf.make_direct_map()  # lets search rebuild a stored vector by id (reconstruct)
+    return index
+
+
 def set_search_params(index: Any, settings: VectorSettings) -> None:
     inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
     if isinstance(inner, faiss.IndexHNSW):
         inner.hnsw.efSearch = settings.hnsw_ef_search
+    elif isinstance(inner, faiss.IndexIVF):
+        inner.nprobe = probes(inner.nlist, settings.ivf_probe_share)
+
+
+def probes(nlist: int, share: float) -> int:
+    return max(1, min(nlist, math.ceil(share * nlist)))
+
+
+def index_kind(index: Any) -> str:
+    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    if isinstance(inner, faiss.IndexHNSW):
+        return "hnsw"
+    if isinstance(inner, faiss.IndexIVF):
+        return "ivf"
+    return "flat"
 
 
 def search(index: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ def verify(path: Path) -> dict[str, int | str]:
             if not result or result[0] != "ok":
                 raise SnapshotError(f"{db_path}: integrity check failed: {result}")
             version = con.execute("PRAGMA user_version").fetchone()[0]
-            if version != store.SCHEMA_VERSION:
+            if version not in store.READABLE_SCHEMAS:
                 raise SnapshotError(f"{db_path}: schema {version}, expected {store.SCHEMA_VERSION}")
             ids = np.array([r[0] for r in con.execute("SELECT id FROM passages ORDER BY id")],
                            dtype=np.int64)

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 KEYS = ("ingest_passages_per_s", "encode_passages_per_s", "ingest_ratio", "reingest_s",
         "reingest_embedded", "search_ms_p50", "search_ms_p95", "search_ms_p95_excl_embed",
-        "peak_rss_mb", "index_mb", "cold_start_s", "hnsw_recall_at_10")
+        "peak_rss_mb", "index_mb", "cold_start_s", "ann_recall_at_10")
 
 
 def test_bench_small_corpus_reports_every_key(tmp_path: Path) -> None:
@@ -36,5 +36,5 @@ def test_bench_small_corpus_reports_every_key(tmp_path: Path) -> None:
         assert key in metrics, key
         assert {"median", "min", "max"} <= set(metrics[key]), key
     assert metrics["reingest_embedded"]["max"] == 0
-    assert 0.0 <= metrics["hnsw_recall_at_10"]["median"] <= 1.0
+    assert 0.0 <= metrics["ann_recall_at_10"]["median"] <= 1.0
     assert "ingest, passages/s" in proc.stdout  # the table

@@ -14,6 +14,7 @@ from index.evaluate import default_qa_path, load_qa
 from index.ingest import ingest
 from index.service import DocketIndex
 from index.settings import VectorSettings
+from index.sources import sample_dir
 from index.verify import verify
 
 QUILL_URL = "https://gazette.example.net/quillport"
@@ -258,18 +259,62 @@ def test_faiss_top_k_matches_numpy_brute_force(sample_vectors, encoder):
                 assert found.tolist() == ids[order].tolist()
 
 
-def test_hnsw_index_finds_nearly_all_exact_neighbours(sample_vectors, encoder):
+@pytest.mark.parametrize("kind, settings, floor", [
+    ("hnsw", VectorSettings(), 0.95),
+    # The sample is tiny: 3 lists of ~50 vectors, two of them probed. At scale the
+    # benchmark measures recall (0.98 at 100,000 passages).
+    ("ivf", VectorSettings(ivf_probe_share=0.5), 0.9),
+])
+def test_approximate_index_finds_nearly_all_exact_neighbours(sample_vectors, encoder, kind, settings,
+                                                             floor):
     flat, ids, matrix = sample_vectors
-    hnsw = vectors.build_hnsw(flat, VectorSettings())
-    vectors.set_search_params(hnsw, VectorSettings())
+    ann = vectors.build_ann(flat, settings, kind)
+    vectors.set_search_params(ann, settings)
+    assert vectors.index_kind(ann) == kind
     questions = [item["question"] for item in load_qa(default_qa_path())]
     hits = total = 0
     for q in encoder.encode(questions):
-        _, found = vectors.search(hnsw, q[None, :], 10)
+        _, found = vectors.search(ann, q[None, :], 10)
         _, order = _brute_force(matrix, q, 10)
         hits += len(set(found.tolist()) & set(ids[order].tolist()))
         total += 10
-    assert hits / total >= 0.95
+    assert hits / total >= floor
+
+
+def test_ivf_lists_grow_with_the_index_but_keep_enough_points_to_train():
+    auto = VectorSettings()
+    assert vectors.ivf_lists(100_000, auto) == 1265  # about 4 * sqrt(n)
+    assert vectors.ivf_lists(1_000_000, auto) == 4000
+    assert vectors.ivf_lists(148, auto) == 3  # at least 39 training points a list
+    assert vectors.ivf_lists(100_000, VectorSettings(ivf_lists=256)) == 256
+    assert vectors.probes(1265, 0.1) == 127
+    assert vectors.probes(3, 0.1) == 1
+
+
+@pytest.mark.asyncio
+async def test_snapshot_with_an_ivf_index_is_served_from_it(sample_copy, encoder, settings_for,
+                                                            sample_index):
+    forced = settings_for(sample_copy)
+    forced = forced.replace(vectors=VectorSettings(kind="ivf", ivf_probe_share=1.0))
+    summary = await ingest([str(sample_dir())], forced, encoder, full=True)
+    assert summary.published
+    live = snapshot.current_path(sample_copy)
+    assert (live / vectors.ANN_FILE).exists()
+    assert json.loads((live / "manifest.json").read_text())["vector_index"] == "ivf"
+    exact = await DocketIndex(settings_for(sample_index), encoder).open()
+    approx = await DocketIndex(forced, encoder).open()
+    try:
+        assert vectors.index_kind(approx.snapshot.vectors) == "ivf"
+        for question in ("How much will Anthropic pay authors?",
+                         "What did Japan ask OpenAI about Sora 2?",
+                         "Getty Images Stability AI ruling in London"):
+            got, want = await approx.search(question), await exact.search(question)
+            # Every list probed: the same answers as exact search, in the same order.
+            assert [r.url for r in got.results] == [r.url for r in want.results]
+            assert [r.snippet for r in got.results] == [r.snippet for r in want.results]
+    finally:
+        await approx.close()
+        await exact.close()
 
 
 # --------------------------------------------------------------------------- summary and CLI
@@ -332,3 +377,30 @@ def test_cli_bad_configuration_is_a_usage_error(tmp_path, run_cli, writers):
     assert done.returncode == 2
     assert "no_such_setting" in done.stderr
     assert not (tmp_path / "data" / "CURRENT").exists()
+
+
+@pytest.mark.asyncio
+async def test_snapshot_of_the_previous_schema_is_still_served(sample_copy, encoder, settings_for):
+    """A bot upgraded before its next ingest keeps answering from the snapshot it has."""
+    import sqlite3
+
+    live = snapshot.current_path(sample_copy)
+    con = sqlite3.connect(live / snapshot.DB_FILE)
+    con.execute("DROP TABLE term_docs")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    manifest = snapshot.read_manifest(live)
+    snapshot.write_manifest(live, manifest.data)
+    assert verify(live)["passages"] == manifest.data["passages"]
+    index = await DocketIndex(settings_for(sample_copy), encoder).open()
+    try:
+        response = await index.search("How much will Anthropic pay authors per book?")
+        assert not response.abstained
+        assert "3,000" in response.results[0].snippet
+    finally:
+        await index.close()
+    # The next ingest, with nothing new to embed, republishes it in the current schema.
+    summary = await ingest([str(sample_dir())], settings_for(sample_copy), encoder)
+    assert summary.published and summary.passages_embedded == 0
+    assert verify(snapshot.current_path(sample_copy))["passages"] == manifest.data["passages"]
