@@ -55,7 +55,7 @@ ENCODE_SAMPLE = int(os.environ.get("DOCKET_BENCH_ENCODE_SAMPLE", "600"))
 REAL_ENCODE_MAX = int(os.environ.get("DOCKET_BENCH_REAL_ENCODE_MAX", "20000"))
 RECALL_K = 10
 EF_SWEEP = (256, 512, 1024, 2048)
-PROBE_SWEEP = (0.02, 0.05, 0.1, 0.2)
+PROBE_SWEEP = (0.05, 0.1, 0.15, 0.2)
 
 # The keys of the issue, in table order, with their labels.
 KEYS = {

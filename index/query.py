@@ -16,6 +16,9 @@ _NAME_RE = re.compile(
     r"\b[A-Z][\w'’&-]*(?:\s+(?:v\.?|vs\.?|of|and|&|de|la)?\s*[A-Z0-9][\w'’&-]*)+")
 
 
+_TOKEN_RE = re.compile(r"[^\W_]+")
+
+
 @dataclass(frozen=True)
 class Query:
     text: str  # cleaned question, for the embedding
@@ -25,12 +28,20 @@ class Query:
     words: tuple[str, ...] = ()  # the unstemmed word behind each of `terms`
     name_phrases: tuple[str, ...] = ()  # multi-word names, unstemmed
 
-    def fts_only(self, terms: set[str], phrases: set[str]) -> str | None:
-        """The MATCH expression with only the words whose stems are in `terms` and the
-        names in `phrases`; None when that leaves nothing."""
-        pieces = [_quote(w) for t, w in zip(self.terms, self.words, strict=True) if t in terms]
-        pieces += [_quote(p) for p in self.name_phrases if p in phrases]
-        return " OR ".join(pieces) if pieces else None
+    def lexical_pieces(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each piece of the FTS5 query (a word, or a multi-word name) with the stemmed
+        tokens FTS5 matches for it: "ai-generated" and "1.5" are two tokens each, like
+        a name, because the tokenizer splits at anything that is not a letter or digit."""
+        return [(piece, fts_tokens(piece)) for piece in (*self.words, *self.name_phrases)]
+
+    def fts_of(self, pieces: list[str]) -> str | None:
+        """The MATCH expression for some of the pieces; None when there are none."""
+        return " OR ".join(_quote(p) for p in pieces) if pieces else None
+
+
+def fts_tokens(text: str) -> tuple[str, ...]:
+    """The porter-stemmed tokens SQLite's `porter unicode61` tokenizer makes of text."""
+    return tuple(stem(t) for t in _TOKEN_RE.findall(text.lower()))
 
 
 def _quote(token: str) -> str:
@@ -54,7 +65,8 @@ def parse(question: str) -> Query:
         s = stem(w)
         if s and s not in terms:
             terms.append(s)
-            raw.append(w)
+            # A possessive is the word: "tennessee's" would be the phrase "tennessee s".
+            raw.append(re.sub(r"['’]s$", "", w) or w)
     terms, raw = terms[:MAX_TERMS], raw[:MAX_TERMS]
     phrases: list[list[str]] = []
     raw_phrases: list[str] = []

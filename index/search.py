@@ -21,7 +21,6 @@ from .errors import QueryError
 from .query import Query, parse
 from .results import Result, SearchResponse
 from .store import ArticleRow
-from .text import stem
 
 if TYPE_CHECKING:
     from .service import LoadedSnapshot
@@ -61,7 +60,9 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     qvec = await asyncio.to_thread(encode, query.text)
     timings["embed"] = (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()
-    dfs, n_passages = await snap.store.document_frequencies(query.terms)
+    # One lookup for the snippet weights (query terms) and the FTS5 budget (its tokens).
+    tokens = [t for _, piece_tokens in query.lexical_pieces() for t in piece_tokens]
+    dfs, n_passages = await snap.store.document_frequencies([*query.terms, *tokens])
     timings["fts"] = (time.perf_counter() - t0) * 1000
     candidates = await _retrieve(snap, query, qvec, dfs, n_passages, timings)
     t0 = time.perf_counter()
@@ -167,38 +168,35 @@ PHRASE_READ_COST = 1 / 16  # reading a posting's positions, relative to scoring 
 def _lexical_query(query: Query, dfs: dict[str, int], n: int, max_rows: int) -> str | None:
     """The FTS5 query with the rarest words and names whose matches fit `max_rows`, or None.
 
-    FTS5 computes bm25 for every passage that matches any word of the query, so its
-    cost grows with the matches of the commonest word while bm25 gives that word
+    FTS5 computes bm25 for every passage that matches any piece of the query, so its
+    cost grows with the matches of the commonest piece while bm25 gives a common word
     almost no weight. Words in more than a tenth of the passages are always left out;
-    then words and names are taken rarest first while their estimated matches (a
-    word's document frequency; for a name, its rarest word's plus the cost of reading
-    its words' positions) fit the budget. When nothing fits, the dense retriever alone
-    ranks: a lexical ranking built from words that are everywhere adds noise, not evidence.
+    then pieces are taken rarest first while their estimated matches fit the budget. A
+    piece of several tokens (a name, or a word such as "ai-generated") matches at most
+    as many passages as its rarest token, and costs the reading of every token's
+    positions besides. When nothing fits, the dense retriever alone ranks: a lexical
+    ranking built from words that are everywhere adds noise, not evidence.
     """
     if not query.terms:
         return query.fts
     common_limit = max(1000, int(COMMON_SHARE * n))  # small indexes are cheap to score whole
-    items: list[tuple[float, float, str, set[str]]] = []  # (matches, cost, kind, stems)
-    for term in query.terms:
-        df = dfs.get(term, 0)
-        if df <= common_limit:
-            items.append((df, df, "term", {term}))
-    for phrase in query.name_phrases:
-        stems = {stem(w) for w in phrase.split()}
-        counts = [dfs.get(t, 0) for t in stems]
-        items.append((min(counts), min(counts) + PHRASE_READ_COST * sum(counts), phrase, stems))
-    keep_terms: set[str] = set()
-    keep_phrases: set[str] = set()
-    spent = 0.0
-    for _matches, cost, kind, stems in sorted(items, key=lambda i: (i[0], i[1])):
-        if spent + cost > max(max_rows, 0) and n > common_limit:
+    if n <= common_limit:
+        return query.fts
+    budgeted: list[tuple[int, float, str]] = []  # (estimated matches, cost, piece)
+    for piece, tokens in query.lexical_pieces():
+        counts = [dfs.get(t, 0) for t in tokens] or [0]
+        matches = min(counts)
+        if len(counts) == 1 and matches > common_limit:
             continue
-        spent += cost
-        if kind == "term":
-            keep_terms |= stems
-        else:
-            keep_phrases.add(kind)
-    return query.fts_only(keep_terms, keep_phrases)
+        cost = matches + (PHRASE_READ_COST * sum(counts) if len(counts) > 1 else 0.0)
+        budgeted.append((matches, cost, piece))
+    kept: list[str] = []
+    spent = 0.0
+    for _matches, cost, piece in sorted(budgeted, key=lambda b: (b[0], b[1])):
+        if spent + cost <= max_rows:
+            spent += cost
+            kept.append(piece)
+    return query.fts_of(kept)
 
 
 async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate],

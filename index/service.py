@@ -191,15 +191,16 @@ class DocketIndex:
             results.sort(key=lambda r: r.published or "", reverse=True)
             return results[:count]
         rows = await snap.store.newest(since=since, until=today.isoformat(), limit=count)
+        firsts = await snap.store.first_passages(row.id for row in rows)
+        members = await snap.store.story_members(row.story_id or row.id for row in rows)
         out = []
         for row in rows:
-            first = await snap.store.first_passage(row.id)
+            first = firsts.get(row.id)
             lede = ""
             start = 0
             if first and first["sentences"]:
                 s, e = first["sentences"][0]
                 lede, start = row.text[s:e], s
-            members = await snap.store.story_members([row.story_id or row.id])
             others = [m for m in members.get(row.story_id or row.id, []) if m.id != row.id]
             out.append(Result(url=row.url, title=row.title, outlet=row.outlet,
                               published=row.published, snippet=lede, score=0.0, relevance=0.0,

@@ -47,7 +47,7 @@ class VectorSettings:
     # IVF: 0 lists means about 4 * sqrt(passages); each query probes this share of them.
     # Tuned with `python -m index bench` (recall@10 vs exact >= 0.98 at 100,000 passages).
     ivf_lists: int = 0
-    ivf_probe_share: float = 0.1
+    ivf_probe_share: float = 0.15
     hnsw_m: int = 32
     hnsw_ef_construction: int = 200
     hnsw_ef_search: int = 2048

@@ -134,32 +134,17 @@ async def collect(sources: Iterable[str], settings: Settings,
         except OSError as exc:
             collected.fail(locator, "unreadable", f"{path}: {exc.strerror or exc}")
             continue
-        digest = hashlib.sha256(raw).hexdigest()
-        known = known_sources.get(locator)
-        if known and known[0] == digest:
-            collected.unchanged_sources += 1
-            collected.seen_urls.update(known[1])
-            collected.source_hashes[locator] = known
+        read = await _read_source(raw, locator, collected, known_sources, suffix=path.suffix.lower(),
+                                  url_hint=None, max_items=settings.fetch.max_items_per_feed)
+        if read is None:
             continue
-        try:
-            docs, links = await asyncio.to_thread(
-                _documents_from_bytes, raw, source=locator, suffix=path.suffix.lower(),
-                url_hint=None, collected=collected,
-                max_items=settings.fetch.max_items_per_feed)
-        except SourceError as exc:
-            collected.fail(locator, exc.reason, str(exc))
-            continue
-        except Exception as exc:  # a parser bug must not sink the run
-            log.exception("unexpected error reading %s", path)
-            collected.fail(locator, "error", f"{path}: {type(exc).__name__}: {exc}")
-            continue
+        docs, links = read
         for doc in docs:
             collected.add(doc)
         for link in links:
             # A local feed's summary-only item counts when its page is (or will be) indexed.
             collected.skipped_items += 1
             collected.seen_urls.add(canonical_url(link))
-        collected.source_hashes[locator] = (digest, [d.url for d in docs])
     if urls:
         async with Fetcher(settings.fetch) as fetcher:
             for url in urls:
@@ -182,27 +167,41 @@ async def _collect_url(fetcher: Fetcher, url: str, collected: Collected,
     except SourceError as exc:
         collected.fail(url, exc.reason, str(exc))
         return
-    digest = hashlib.sha256(result.body).hexdigest()
-    known = known_sources.get(url)
-    if known and known[0] == digest:
-        collected.unchanged_sources += 1
-        collected.seen_urls.update(known[1])
-        collected.source_hashes[url] = known
+    read = await _read_source(result.body, url, collected, known_sources,
+                              suffix=".html" if page_only else "", url_hint=result.url,
+                              max_items=fetcher.settings.max_items_per_feed,
+                              note=f" (linked from {via})" if via else "")
+    if read is None:
         return
-    try:
-        suffix = ".html" if page_only else ""
-        docs, links = await asyncio.to_thread(
-            _documents_from_bytes, result.body, source=url, suffix=suffix,
-            url_hint=result.url, collected=collected,
-            max_items=fetcher.settings.max_items_per_feed)
-    except SourceError as exc:
-        collected.fail(url, exc.reason, str(exc) + (f" (linked from {via})" if via else ""))
-        return
-    except Exception as exc:
-        log.exception("unexpected error reading %s", url)
-        collected.fail(url, "error", f"{url}: {type(exc).__name__}: {exc}")
-        return
+    docs, links = read
     for doc in docs:
         collected.add(doc)
     pending_links.extend((url, link) for link in links)
-    collected.source_hashes[url] = (digest, [d.url for d in docs])
+
+
+async def _read_source(raw: bytes, locator: str, collected: Collected,
+                       known_sources: dict[str, tuple[str, list[str]]], *, suffix: str,
+                       url_hint: str | None, max_items: int,
+                       note: str = "") -> tuple[list[Document], list[str]] | None:
+    """The documents and summary-only links in one source's bytes; None when the source
+    is unchanged since the last run or could not be read (recorded in `collected`)."""
+    digest = hashlib.sha256(raw).hexdigest()
+    known = known_sources.get(locator)
+    if known and known[0] == digest:
+        collected.unchanged_sources += 1
+        collected.seen_urls.update(known[1])
+        collected.source_hashes[locator] = known
+        return None
+    try:
+        docs, links = await asyncio.to_thread(
+            _documents_from_bytes, raw, source=locator, suffix=suffix, url_hint=url_hint,
+            collected=collected, max_items=max_items)
+    except SourceError as exc:
+        collected.fail(locator, exc.reason, str(exc) + note)
+        return None
+    except Exception as exc:  # a parser bug must not sink the run
+        log.exception("unexpected error reading %s", locator)
+        collected.fail(locator, "error", f"{locator}: {type(exc).__name__}: {exc}")
+        return None
+    collected.source_hashes[locator] = (digest, [d.url for d in docs])
+    return docs, links

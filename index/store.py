@@ -266,13 +266,14 @@ class Store:
         await self.db.execute("INSERT INTO term_docs(term, docs) SELECT term, doc FROM passages_vocab")
 
     async def first_passage(self, article_id: int) -> dict[str, Any] | None:
-        async with self.db.execute(
-                "SELECT id FROM passages WHERE article_id = ? ORDER BY ord LIMIT 1",
-                (article_id,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return None
-        return (await self.passages_by_ids([row[0]])).get(row[0])
+        return (await self.first_passages([article_id])).get(article_id)
+
+    async def first_passages(self, article_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """article id -> its first passage (as passages_by_ids gives it)."""
+        firsts = [row[0] async for row in self._select_in(
+            "SELECT min(id) FROM passages WHERE article_id IN ({marks}) GROUP BY article_id",
+            article_ids)]
+        return {p["article_id"]: p for p in (await self.passages_by_ids(firsts)).values()}
 
     async def last_run(self) -> dict[str, Any] | None:
         async with self.db.execute(

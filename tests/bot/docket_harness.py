@@ -6,6 +6,7 @@ module name); test modules import what they need from here.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import html
@@ -62,6 +63,19 @@ class Docket:
     bot: DocketBot
     service: DocketService
     settings: Settings
+
+
+async def start_serving(fake: FakeDiscord, encoder: Encoder, data_dir: Path, state: Path,
+                        token: str) -> tuple[DocketBot, asyncio.Task[int]]:
+    """A DocketBot started the way `python -m bot` starts it (`serve`), with this token."""
+    from bot.__main__ import serve
+    from bot.settings import Secret
+
+    config = bot_config(token=Secret(token), guild_id=fake.guild_id, state_dir=state)
+    settings = index_settings(data_dir)
+    bot = DocketBot(settings=settings, config=config,
+                    service=await open_service(settings, config, encoder))
+    return bot, asyncio.create_task(serve(bot, Secret(token)))
 
 
 @contextlib.asynccontextmanager

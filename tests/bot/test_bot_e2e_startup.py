@@ -8,13 +8,10 @@ import logging
 from pathlib import Path
 
 import pytest
-from docket_harness import JAPAN, bot_config, index_settings
+from docket_harness import JAPAN, start_serving
 from fakediscord import FakeDiscord
 
-from bot.__main__ import EXIT_CONFIG, EXIT_OK, serve
-from bot.client import DocketBot
-from bot.service import open_service
-from bot.settings import Secret
+from bot.__main__ import EXIT_CONFIG, EXIT_OK
 from index.embed import Encoder
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
@@ -22,21 +19,12 @@ pytestmark = pytest.mark.asyncio(loop_scope="function")
 SECRET = "MTEx.never-log-me.Zz9_secret-token-value"
 
 
-async def start(fake: FakeDiscord, encoder: Encoder, data_dir: Path, state: Path,
-                token: str) -> tuple[DocketBot, asyncio.Task[int]]:
-    config = bot_config(token=Secret(token), guild_id=fake.guild_id, state_dir=state)
-    settings = index_settings(data_dir)
-    bot = DocketBot(settings=settings, config=config,
-                    service=await open_service(settings, config, encoder))
-    return bot, asyncio.create_task(serve(bot, Secret(token)))
-
-
 async def test_serve_logs_in_answers_and_never_shows_the_token(
         encoder: Encoder, sample_index: Path, tmp_path: Path,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     async with FakeDiscord(token=SECRET) as fake:
-        bot, task = await start(fake, encoder, sample_index, tmp_path, SECRET)
+        bot, task = await start_serving(fake, encoder, sample_index, tmp_path, SECRET)
         await asyncio.wait_for(bot.wait_until_ready(), 15)
         assert bot.ready_seconds is not None and bot.ready_seconds < 10
         for name, options in (("ask", {"question": JAPAN}), ("status", {}), ("sources", {})):
@@ -56,7 +44,7 @@ async def test_a_rejected_token_is_one_clear_line(encoder: Encoder, sample_index
                                                  tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     async with FakeDiscord(token="the-right-token") as fake:
-        _, task = await start(fake, encoder, sample_index, tmp_path, SECRET)
+        _, task = await start_serving(fake, encoder, sample_index, tmp_path, SECRET)
         assert await asyncio.wait_for(task, 15) == EXIT_CONFIG
     err = capsys.readouterr().err
     assert "Discord rejected DISCORD_TOKEN" in err and SECRET not in err

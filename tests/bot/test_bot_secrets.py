@@ -11,27 +11,16 @@ import logging
 from pathlib import Path
 
 import pytest
-from docket_harness import EPHEMERAL, JAPAN, bot_config, index_settings
+from docket_harness import EPHEMERAL, JAPAN, start_serving
 from fakediscord import FakeDiscord
 
-from bot.__main__ import EXIT_CONFIG, EXIT_OK, serve
-from bot.client import DocketBot
-from bot.service import open_service
-from bot.settings import Secret, load_bot_settings
+from bot.__main__ import EXIT_CONFIG, EXIT_OK
+from bot.settings import load_bot_settings
 from index.embed import Encoder
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 TOKEN = "MTQ1.leak-canary.Qx7_d0cket-fake-token-0123456789"
-
-
-async def start(fake: FakeDiscord, encoder: Encoder, data_dir: Path, state: Path,
-                token: str) -> tuple[DocketBot, asyncio.Task[int]]:
-    config = bot_config(token=Secret(token), guild_id=fake.guild_id, state_dir=state)
-    settings = index_settings(data_dir)
-    bot = DocketBot(settings=settings, config=config,
-                    service=await open_service(settings, config, encoder))
-    return bot, asyncio.create_task(serve(bot, Secret(token)))
 
 
 def sent_to_discord(fake: FakeDiscord) -> str:
@@ -47,7 +36,7 @@ async def test_errors_reconnects_and_status_never_show_the_token(
         caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
     caplog.set_level(logging.DEBUG)  # discord.py's and aiohttp's debug lines too
     async with FakeDiscord(token=TOKEN) as fake:
-        bot, task = await start(fake, encoder, sample_copy, tmp_path / "state", TOKEN)
+        bot, task = await start_serving(fake, encoder, sample_copy, tmp_path / "state", TOKEN)
         await asyncio.wait_for(bot.wait_until_ready(), 15)
 
         answer = await fake.dispatch_slash("ask", {"question": JAPAN})
@@ -102,7 +91,7 @@ async def test_a_wrong_token_is_refused_without_showing_it(
         caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
     caplog.set_level(logging.DEBUG)
     async with FakeDiscord(token="the-right-token") as fake:
-        bot, task = await start(fake, encoder, sample_index, tmp_path, TOKEN)
+        bot, task = await start_serving(fake, encoder, sample_index, tmp_path, TOKEN)
         assert await asyncio.wait_for(task, 15) == EXIT_CONFIG
         assert [r.get("status") for r in fake.requests] == [401]  # the fake refused the login
         shown = sent_to_discord(fake)

@@ -41,3 +41,13 @@ def test_words_in_more_than_a_tenth_of_passages_are_never_searched():
     q = parse("copyright lawsuit Getty")
     dfs = {stem("copyright"): 30_000, stem("lawsuit"): 12_000, stem("getty"): 50}
     assert _terms(_lexical_query(q, dfs, 100_000, 1_000_000)) == {"getty"}
+
+
+def test_hyphenated_words_and_names_with_stopwords_are_costed_by_their_tokens():
+    # FTS5 splits "ai-generated" into two tokens; "new" is a stopword, yet a token of the name.
+    q = parse("Did the New York Times sue over ai-generated summaries?")
+    dfs = {stem("new"): 60_000, stem("york"): 14_000, stem("times"): 15_000,
+           stem("ai"): 70_000, stem("generated"): 9_000, stem("summaries"): 800,
+           stem("sue"): 2_000}
+    kept = _terms(_lexical_query(q, dfs, 100_000, 4_000))
+    assert kept == {"summaries", "sue"}
