@@ -62,7 +62,8 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     t0 = time.perf_counter()
     # One lookup for the snippet weights (query terms) and the FTS5 budget (its tokens).
     tokens = [t for _, piece_tokens in query.lexical_pieces() for t in piece_tokens]
-    dfs, n_passages = await snap.store.document_frequencies([*query.terms, *tokens])
+    dfs = await snap.store.document_frequencies([*query.terms, *tokens])
+    n_passages = snap.passages  # the vector count: one vector per passage
     timings["fts"] = (time.perf_counter() - t0) * 1000
     candidates = await _retrieve(snap, query, qvec, dfs, n_passages, timings)
     t0 = time.perf_counter()
@@ -211,16 +212,14 @@ async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate],
         for c in candidates:
             if c.passage_id in found:
                 c.dense = float(np.dot(found[c.passage_id], qvec[0]))
-    owners = await snap.store.passage_articles(c.passage_id for c in candidates)
     # Without their text: only the shown articles' text is read, for their snippets.
-    articles = await snap.store.articles_by_ids(owners.values(), text=False)
+    owners = await snap.store.passage_articles(c.passage_id for c in candidates)
     out: list[_Ranked] = []
     seen_stories: set[int] = set()
     for c in candidates:
-        article_id = owners.get(c.passage_id)
-        if article_id is None:  # a vector whose passage was removed (approximate index tombstone)
+        article = owners.get(c.passage_id)
+        if article is None:  # a vector whose passage was removed (approximate index tombstone)
             continue
-        article = articles[article_id]
         story = article.story_id or article.id
         if story in seen_stories:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .text import STOPWORDS, stem, word_spans
+from .text import STOPWORDS, stem, stems, word_spans
 
 
 @dataclass
@@ -24,14 +24,15 @@ def idf(df: int, n: int) -> float:
 
 
 def sentence_score(sentence: str, weights: dict[str, float], phrases: list[list[str]]) -> float:
-    spans = word_spans(sentence)
-    stems = [stem(w) for _, _, w in spans]
-    present = set(stems)
+    words = stems(sentence)
+    present = set(words)
     score = sum(w for term, w in weights.items() if term in present)
-    joined = " " + " ".join(stems) + " "
-    for phrase in phrases:
-        if len(phrase) > 1 and " " + " ".join(phrase) + " " in joined:
-            score += sum(weights.get(t, 0.0) for t in phrase) * 0.5
+    long_phrases = [p for p in phrases if len(p) > 1 and present.issuperset(p)]
+    if long_phrases:
+        joined = " " + " ".join(words) + " "
+        for phrase in long_phrases:
+            if " " + " ".join(phrase) + " " in joined:
+                score += sum(weights.get(t, 0.0) for t in phrase) * 0.5
     return score
 
 

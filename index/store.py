@@ -160,21 +160,16 @@ class Store:
             await self.db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
         return removed
 
-    async def articles_by_ids(self, ids: Iterable[int], *, text: bool = True) -> dict[int, ArticleRow]:
-        """Articles by id; with text=False their text is left empty (cheaper for ranking)."""
-        column = "text" if text else "'' AS text"
-        return {row["id"]: ArticleRow.from_row(row) async for row in self._select_in(
-            f"SELECT id, url, title, outlet, published, {column}, content_hash, story_id "
-            f"FROM articles WHERE id IN ({{marks}})", ids)}
-
     async def article_texts(self, ids: Iterable[int]) -> dict[int, str]:
         return {row[0]: row[1] async for row in self._select_in(
             "SELECT id, text FROM articles WHERE id IN ({marks})", ids)}
 
-    async def passage_articles(self, ids: Iterable[int]) -> dict[int, int]:
-        """passage id -> article id."""
-        return {row[0]: row[1] async for row in self._select_in(
-            "SELECT id, article_id FROM passages WHERE id IN ({marks})", ids)}
+    async def passage_articles(self, ids: Iterable[int]) -> dict[int, ArticleRow]:
+        """passage id -> its article, without the article's text (cheap, for ranking)."""
+        return {row["pid"]: ArticleRow.from_row(row) async for row in self._select_in(
+            "SELECT p.id AS pid, a.id, a.url, a.title, a.outlet, a.published, '' AS text, "
+            "a.content_hash, a.story_id FROM passages p JOIN articles a ON a.id = p.article_id "
+            "WHERE p.id IN ({marks})", ids)}
 
     async def passages_by_ids(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         return {row["id"]: {"id": row["id"], "article_id": row["article_id"],
@@ -238,8 +233,8 @@ class Store:
                     break
         return out
 
-    async def document_frequencies(self, terms: Iterable[str]) -> tuple[dict[str, int], int]:
-        """How many passages contain each (porter-stemmed) term, and the passage count."""
+    async def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many passages contain each (porter-stemmed) term."""
         terms = list(dict.fromkeys(terms))
         out: dict[str, int] = {}
         if terms:
@@ -248,9 +243,7 @@ class Store:
                    else f"SELECT term, doc FROM passages_vocab WHERE term IN ({marks})")
             async with self.db.execute(sql, terms) as cur:
                 out = {r[0]: int(r[1]) async for r in cur}
-        async with self.db.execute("SELECT count(*) FROM passages") as cur:
-            row = await cur.fetchone()
-        return out, int(row[0]) if row else 0
+        return out
 
     async def _select_in(self, sql: str, keys: Iterable[Any]) -> AsyncIterator[aiosqlite.Row]:
         """Rows of `sql`, whose `{marks}` is an IN list, over the distinct keys in batches

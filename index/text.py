@@ -118,6 +118,11 @@ def word_spans(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def stems(text: str) -> list[str]:
+    """The stem of every word token of text, in order (word_spans' words, stemmed)."""
+    return [stem(w.rstrip(".'’-")) for w in _WORD_RE.findall(text.lower())]
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     word = word.lower().replace("’", "'")
