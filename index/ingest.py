@@ -167,7 +167,8 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
         await asyncio.to_thread(vectors.save, flat, building / vectors.FLAT_FILE)
         ann_kind = vectors.ann_kind(flat.ntotal, settings.vectors)
         if ann_kind:
-            ann = await asyncio.to_thread(vectors.build_ann, flat, settings.vectors, ann_kind)
+            ann = await asyncio.to_thread(vectors.build_ann, flat, settings.vectors, ann_kind,
+                                          base=vectors.ann_path(base) if base else None)
             await asyncio.to_thread(vectors.save, ann, building / vectors.ANN_FILE)
         if flat.ntotal != counts["passages"]:
             raise RuntimeError(f"vector count {flat.ntotal} != passage count {counts['passages']}")

@@ -76,8 +76,13 @@ def ann_kind(count: int, settings: VectorSettings) -> str | None:
     return "ivf" if count >= settings.ann_threshold else None
 
 
-def build_ann(flat: Any, settings: VectorSettings, kind: str) -> Any:
-    return build_ivf(flat, settings) if kind == "ivf" else build_hnsw(flat, settings)
+def build_ann(flat: Any, settings: VectorSettings, kind: str, *, base: Path | None = None) -> Any:
+    """The approximate index of `kind` over flat's vectors. An IVF index reuses the
+    k-means lists of the IVF file at `base` (the previous snapshot's) when their number
+    still suits the index's size, so a small update does not retrain."""
+    if kind == "hnsw":
+        return build_hnsw(flat, settings)
+    return build_ivf(flat, settings, centroids=_reusable_centroids(base, flat.ntotal, settings))
 
 
 def build_hnsw(flat: Any, settings: VectorSettings) -> Any:
@@ -96,18 +101,42 @@ def ivf_lists(count: int, settings: VectorSettings) -> int:
     return max(1, min(wanted, count // IVF_MIN_POINTS))
 
 
-def build_ivf(flat: Any, settings: VectorSettings) -> Any:
-    """An IVF index (exact vectors in k-means lists) over the same vectors and ids as `flat`."""
+def build_ivf(flat: Any, settings: VectorSettings, *, centroids: np.ndarray | None = None) -> Any:
+    """An IVF index (exact vectors in k-means lists) over the same vectors and ids as
+    `flat`; its lists are trained here unless `centroids` are given."""
     ids, vectors = flat_contents(flat)
-    nlist = ivf_lists(len(ids), settings)
+    nlist = len(centroids) if centroids is not None else ivf_lists(len(ids), settings)
     quantizer = faiss.IndexFlatIP(flat.d)
     ivf = faiss.IndexIVFFlat(quantizer, flat.d, nlist, faiss.METRIC_INNER_PRODUCT)
-    ivf.cp.seed = 1234  # the same vectors always give the same lists
-    ivf.train(vectors)
+    if centroids is not None:
+        quantizer.add(centroids)
+        ivf.is_trained = True
+    else:
+        ivf.cp.seed = 1234  # the same vectors always give the same lists
+        ivf.train(vectors)
     index = faiss.IndexIDMap2(ivf)
     index.add_with_ids(vectors, ids)
     ivf.make_direct_map()  # lets search rebuild a stored vector by id (reconstruct)
     return index
+
+
+def _reusable_centroids(base: Path | None, count: int, settings: VectorSettings) -> np.ndarray | None:
+    """The list centroids of the IVF index at `base`, if it has one whose list count is
+    within a factor of two of what `count` vectors call for."""
+    if base is None or settings.ivf_lists:
+        return None
+    try:
+        old = load(base)
+    except RuntimeError:
+        log.warning("%s: unreadable; training new IVF lists", base)
+        return None
+    inner = faiss.downcast_index(old.index) if hasattr(old, "index") else old
+    if not isinstance(inner, faiss.IndexIVF) or inner.d != old.d:
+        return None
+    wanted = ivf_lists(count, settings)
+    if not wanted / 2 <= inner.nlist <= wanted * 2:
+        return None
+    return np.asarray(inner.quantizer.reconstruct_n(0, inner.nlist), dtype=np.float32)
 
 
 def set_search_params(index: Any, settings: VectorSettings) -> None:

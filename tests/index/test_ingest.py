@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import faiss
 import numpy as np
 import pytest
 
@@ -289,6 +290,30 @@ def test_ivf_lists_grow_with_the_index_but_keep_enough_points_to_train():
     assert vectors.ivf_lists(100_000, VectorSettings(ivf_lists=256)) == 256
     assert vectors.probes(1265, 0.1) == 127
     assert vectors.probes(3, 0.1) == 1
+
+
+def test_an_update_reuses_the_previous_ivf_lists_instead_of_retraining(sample_vectors, tmp_path):
+    flat, _, _ = sample_vectors
+    settings = VectorSettings(ivf_probe_share=0.5)
+    first = vectors.build_ann(flat, settings, "ivf")
+    vectors.save(first, tmp_path / vectors.ANN_FILE)
+    again = vectors.build_ann(flat, settings, "ivf", base=tmp_path / vectors.ANN_FILE)
+
+    def centroids(index):
+        ivf = faiss.downcast_index(index.index)
+        return ivf.quantizer.reconstruct_n(0, ivf.nlist)
+
+    assert np.array_equal(centroids(first), centroids(again))
+    assert again.ntotal == flat.ntotal
+    probe = vectors.flat_contents(flat)[1][:5]
+    assert np.array_equal(first.search(probe, 5)[1], again.search(probe, 5)[1])
+    # A configured list count, or a base of another kind, means training afresh.
+    hnsw = vectors.build_ann(flat, VectorSettings(), "hnsw")
+    vectors.save(hnsw, tmp_path / "hnsw.faiss")
+    fresh = vectors.build_ann(flat, settings, "ivf", base=tmp_path / "hnsw.faiss")
+    assert faiss.downcast_index(fresh.index).nlist == vectors.ivf_lists(flat.ntotal, settings)
+    assert vectors._reusable_centroids(tmp_path / vectors.ANN_FILE, flat.ntotal,
+                                       VectorSettings(ivf_lists=2)) is None
 
 
 @pytest.mark.asyncio
