@@ -2,6 +2,16 @@
 
 See ``server.FakeDiscord`` for the entry point. Build bots under test with
 ``guild_ready_timeout=0.1`` (discord.py otherwise waits 2 s before ``on_ready``).
+
+Layout: ``server`` defines ``FakeDiscord`` (constructor, lifecycle, route table) from
+mixins over ``base.FakeDiscordBase`` (shared state): ``records`` (assertions, waiting),
+``payloads`` (READY/GUILD_CREATE), ``routing`` (request handling), ``messages`` (the
+message store), the REST handlers in ``routes_users``, ``routes_guild``,
+``routes_commands``, ``routes_channels`` and ``routes_interactions``, and ``dispatch``
+(test-facing ``dispatch_*``). ``common`` has helpers they share (``wire``, ``Req``, ...).
+Beside them: ``gateway`` (the websocket), ``world`` and ``state`` (the guild model,
+permissions, records), ``interactions`` (building interaction data), ``limits``
+(Discord's limits and validators), ``errors`` (Discord's API errors).
 """
 
 from .errors import DiscordAPIError
