@@ -222,7 +222,8 @@ async def test_a_channel_the_bot_cannot_post_in_is_reported_to_the_subscriber_th
             assert note["flags"] & EPHEMERAL
             refused = site.hits("/wire.xml")
             await ticks(d, 2)  # turned off: no more attempts
-            assert (await d.service.subscriptions.get(channel)).failures == 2
+            subscription = await d.service.subscriptions.get(channel)
+            assert subscription is not None and subscription.failures == 2
             assert len(site.hits("/wire.xml")) > len(refused)  # while polling goes on
             assert public_bot_messages(fake, fake.read_only) == []
             # The fake records each refused post as a violation; those are the test.
@@ -284,7 +285,8 @@ async def test_feeds_are_managed_from_discord_and_their_health_is_shown(
             assert "**First 2 of 2 items:**" in added["description"]
             assert f"({SONGS.link})" in added["description"]
             state = await d.service.feeds.state()
-            assert (await state.feed(wire)).origin == "discord"
+            row = await state.feed(wire)
+            assert row is not None and row.origin == "discord"
 
             site.serve("/broken.xml", rss([BASELINE]))
             rec = await fake.dispatch_slash("feeds", {"url": broken}, subcommand="enable",

@@ -16,8 +16,8 @@ class FakeMember(discord.Member):
     def __init__(self, user_id: int, roles: list[Any]) -> None:
         self._fake = (user_id, roles)
 
-    id = property(lambda self: self._fake[0])  # type: ignore[assignment]
-    roles = property(lambda self: self._fake[1])  # type: ignore[assignment]
+    id = property(lambda self: self._fake[0])
+    roles = property(lambda self: self._fake[1])
 
 
 def member(user_id: int, *roles: tuple[int, str]) -> Any:

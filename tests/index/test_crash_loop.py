@@ -424,10 +424,11 @@ def crash_loop(small_base, sample_index, encoder, live, writers, settings_for, m
     data = root / "data"
     shutil.copytree(small_base, data)
     settings = settings_for(data)
-    plan: list[tuple[str, float | None, tuple[str, str, Condition] | None]] = (
-        [(f"{f:.0%} of a run", f * measured, None) for f in FRACTIONS[:8]]
-        + [(name, None, (name, pause, cond)) for name, pause, cond in MOMENTS]
-        + [(f"{f:.0%} of a run", f * measured, None) for f in FRACTIONS[8:]])
+    Step = tuple[str, float | None, tuple[str, str, Condition] | None]
+    early: list[Step] = [(f"{f:.0%} of a run", f * measured, None) for f in FRACTIONS[:8]]
+    moments: list[Step] = [(name, None, (name, pause, cond)) for name, pause, cond in MOMENTS]
+    late: list[Step] = [(f"{f:.0%} of a run", f * measured, None) for f in FRACTIONS[8:]]
+    plan = early + moments + late
     kills: list[Kill] = []
     for n, (trigger, at_s, moment) in enumerate(plan, start=1):
         workload.set_generation(n, writers)

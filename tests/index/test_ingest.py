@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import faiss
 import numpy as np
@@ -299,8 +300,8 @@ def test_an_update_reuses_the_previous_ivf_lists_instead_of_retraining(sample_ve
     vectors.save(first, tmp_path / vectors.ANN_FILE)
     again = vectors.build_ann(flat, settings, "ivf", base=tmp_path / vectors.ANN_FILE)
 
-    def centroids(index):
-        ivf = faiss.downcast_index(index.index)
+    def centroids(index: Any) -> np.ndarray:
+        ivf: Any = faiss.downcast_index(index.index)
         return ivf.quantizer.reconstruct_n(0, ivf.nlist)
 
     assert np.array_equal(centroids(first), centroids(again))
@@ -311,7 +312,8 @@ def test_an_update_reuses_the_previous_ivf_lists_instead_of_retraining(sample_ve
     hnsw = vectors.build_ann(flat, VectorSettings(), "hnsw")
     vectors.save(hnsw, tmp_path / "hnsw.faiss")
     fresh = vectors.build_ann(flat, settings, "ivf", base=tmp_path / "hnsw.faiss")
-    assert faiss.downcast_index(fresh.index).nlist == vectors.ivf_lists(flat.ntotal, settings)
+    fresh_ivf: Any = faiss.downcast_index(fresh.index)
+    assert fresh_ivf.nlist == vectors.ivf_lists(flat.ntotal, settings)
     assert vectors._reusable_centroids(tmp_path / vectors.ANN_FILE, flat.ntotal,
                                        VectorSettings(ivf_lists=2)) is None
 
