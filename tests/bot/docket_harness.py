@@ -21,9 +21,10 @@ from typing import Any
 
 from fakediscord import FakeDiscord
 
+from bot.__main__ import serve
 from bot.client import DocketBot
 from bot.service import DocketService, open_service
-from bot.settings import BotSettings
+from bot.settings import BotSettings, Secret
 from index.embed import Encoder
 from index.settings import Settings, load_settings
 from index.sources import sample_dir
@@ -68,9 +69,6 @@ class Docket:
 async def start_serving(fake: FakeDiscord, encoder: Encoder, data_dir: Path, state: Path,
                         token: str) -> tuple[DocketBot, asyncio.Task[int]]:
     """A DocketBot started the way `python -m bot` starts it (`serve`), with this token."""
-    from bot.__main__ import serve
-    from bot.settings import Secret
-
     config = bot_config(token=Secret(token), guild_id=fake.guild_id, state_dir=state)
     settings = index_settings(data_dir)
     bot = DocketBot(settings=settings, config=config,

@@ -7,8 +7,9 @@ Layout: ``server`` defines ``FakeDiscord`` (constructor, lifecycle, route table)
 mixins over ``base.FakeDiscordBase`` (shared state): ``records`` (assertions, waiting),
 ``payloads`` (READY/GUILD_CREATE), ``routing`` (request handling), ``messages`` (the
 message store), the REST handlers in ``routes_users``, ``routes_guild``,
-``routes_commands``, ``routes_channels`` and ``routes_interactions``, and ``dispatch``
-(test-facing ``dispatch_*``). ``common`` has helpers they share (``wire``, ``Req``, ...).
+``routes_commands``, ``routes_channels`` and ``routes_interactions``, ``dispatch`` (users'
+interactions) and ``world_events`` (users' messages, world changes, gateway control).
+``common`` has helpers they share (``wire``, ``Req``, ...).
 Beside them: ``gateway`` (the websocket), ``world`` and ``state`` (the guild model,
 permissions, records), ``interactions`` (building interaction data), ``limits``
 (Discord's limits and validators), ``errors`` (Discord's API errors).

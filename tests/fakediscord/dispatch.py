@@ -1,6 +1,6 @@
-"""Test-facing dispatchers (``Dispatchers`` mixin): users run slash commands, type into
-autocomplete, click components, submit modals and post messages; plus world changes
-Discord would announce (members, channels), raw events and gateway control.
+"""Test-facing interaction dispatchers (``Dispatchers`` mixin): users run slash
+commands, type into autocomplete, click components and submit modals. Messages users
+post, world changes and gateway control are in ``world_events``.
 
 Interaction dispatchers check what Discord itself would refuse (unsynced command,
 contexts, NSFW, channel and ``default_member_permissions`` gates) before delivering an
@@ -15,15 +15,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from .common import INTENT_GUILD_MEMBERS, wire
+from .common import wire
 from .interactions import OptionBuilder, find_component, modal_submit_components
 from .messages import MessageStore
 from .routes_commands import CommandRoutes
-from .state import FakeChannel, FakeRole, FakeUser, InteractionRecord, P
+from .state import FakeChannel, FakeUser, InteractionRecord, P
 
 
 class Dispatchers(CommandRoutes, MessageStore):
-    """``dispatch_*``, ``add_member``/``add_text_channel`` and gateway control."""
+    """``dispatch_slash``, ``dispatch_autocomplete``, ``dispatch_component`` and
+    ``dispatch_modal_submit``."""
 
     def _new_record(
         self,
@@ -177,33 +178,9 @@ class Dispatchers(CommandRoutes, MessageStore):
         never synced ``name``. Returns a refused record (``rec.refused``) without
         delivering anything when Discord would not let the user run it.
         """
-        user, ch = self._resolve_target(user, channel, guild)
-        command = self._find_command(name, 1, in_guild=ch.guild_id is not None)
-        refused = self._gate(command, user, ch, bypass_permission_gate)
-        if refused:
-            return self._new_record(
-                itype=2, name=name, user=user, channel=ch, payload=None, refused=refused
-            )
-        builder = OptionBuilder(
-            self.world,
-            command,
-            invoker_id=user.id,
-            channel=ch,
-            store_attachment=self.store_attachment,
-        )
-        opts = builder.build(options, subcommand)
-        rec = self._new_record(itype=2, name=name, user=user, channel=ch, payload=None)
-        data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1}
-        if opts:
-            data["options"] = opts
-        if builder.resolved:
-            data["resolved"] = builder.resolved
-        if command.get("guild_id"):
-            data["guild_id"] = command["guild_id"]
-        payload = self._interaction_envelope(rec, ch, locale)
-        payload["data"] = data
-        rec.payload = payload
-        return await self._deliver(rec)
+        return await self._command_interaction(
+            2, name, options, subcommand, user=user, channel=channel, guild=guild,
+            bypass_gate=bypass_permission_gate, locale=locale)
 
     async def dispatch_autocomplete(
         self,
@@ -218,12 +195,32 @@ class Dispatchers(CommandRoutes, MessageStore):
         locale: str = "en-US",
     ) -> InteractionRecord:
         """Send an autocomplete interaction (type 4); ``options[focused]`` is the typed text."""
+        return await self._command_interaction(
+            4, name, options, subcommand, user=user, channel=channel, guild=guild,
+            bypass_gate=False, locale=locale, focused=focused)
+
+    async def _command_interaction(
+        self,
+        itype: int,
+        name: str,
+        options: Mapping[str, Any] | None,
+        subcommand: str | None,
+        *,
+        user: FakeUser | None,
+        channel: FakeChannel | int | None,
+        guild: bool,
+        bypass_gate: bool,
+        locale: str,
+        focused: str | None = None,
+    ) -> InteractionRecord:
+        """A slash command (type 2) or, with ``focused``, an autocomplete (type 4)
+        interaction for a synced command: gated, built and delivered."""
         user, ch = self._resolve_target(user, channel, guild)
         command = self._find_command(name, 1, in_guild=ch.guild_id is not None)
-        refused = self._gate(command, user, ch, False)
+        refused = self._gate(command, user, ch, bypass_gate)
         if refused:
             return self._new_record(
-                itype=4, name=name, user=user, channel=ch, payload=None, refused=refused
+                itype=itype, name=name, user=user, channel=ch, payload=None, refused=refused
             )
         builder = OptionBuilder(
             self.world,
@@ -232,11 +229,18 @@ class Dispatchers(CommandRoutes, MessageStore):
             channel=ch,
             store_attachment=self.store_attachment,
         )
-        if focused not in options:
+        if focused is not None and focused not in (options or {}):
             raise ValueError(f"focused option {focused!r} must be in options")
         opts = builder.build(options, subcommand, focused=focused)
-        rec = self._new_record(itype=4, name=name, user=user, channel=ch, payload=None)
-        data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1, "options": opts}
+        rec = self._new_record(itype=itype, name=name, user=user, channel=ch, payload=None)
+        data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1}
+        if focused is not None:
+            data["options"] = opts  # autocomplete always carries the options
+        else:
+            if opts:
+                data["options"] = opts
+            if builder.resolved:
+                data["resolved"] = builder.resolved
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
         payload = self._interaction_envelope(rec, ch, locale)
@@ -317,90 +321,3 @@ class Dispatchers(CommandRoutes, MessageStore):
             payload["message"] = wire(self.world.messages[source])
         rec.payload = payload
         return await self._deliver(rec)
-
-    async def dispatch_message(
-        self,
-        content: str,
-        author: FakeUser | None = None,
-        channel: FakeChannel | int | None = None,
-        reply_to: dict[str, Any] | int | str | None = None,
-        *,
-        mention_author: bool = True,
-        embeds: list[dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        """A user posts a message (MESSAGE_CREATE); returns the stored message.
-
-        ``<@id>``, ``<@&id>`` and ``@everyone`` in ``content`` become mentions (the last
-        only if the author may mention everyone); ``reply_to`` makes it a reply that pings
-        the replied author unless ``mention_author=False``.
-        """
-        author = author or self.member
-        if channel is None:
-            ch = self.general
-        else:
-            ch = channel if isinstance(channel, FakeChannel) else self.world.channel(channel)
-        perms = self.world.permissions(author.id, ch)
-        if ch.type != 1:
-            need = P.SEND_MESSAGES_IN_THREADS if ch.is_thread else P.SEND_MESSAGES
-            if not perms & P.VIEW_CHANNEL or not perms & need:
-                raise ValueError(f"{author.username} cannot post in #{ch.name}")
-        payload: dict[str, Any] = {"content": content, "embeds": embeds or []}
-        if reply_to is not None:
-            rid = reply_to["id"] if isinstance(reply_to, dict) else reply_to
-            payload["message_reference"] = {"message_id": str(rid)}
-            if not mention_author:
-                payload["allowed_mentions"] = {
-                    "parse": ["users", "roles", "everyone"],
-                    "replied_user": False,
-                }
-        msg = self._new_message(
-            channel=ch,
-            author=author,
-            payload=payload,
-            attachments=[],
-            source="user",
-            can_mention_everyone=bool(perms & P.MENTION_EVERYONE),
-        )
-        await self._echo("MESSAGE_CREATE", msg)
-        return msg
-
-    async def dispatch_event(self, event: str, data: Any) -> int:
-        """Send any raw DISPATCH event; returns its sequence number."""
-        return await self.gateway.dispatch(event, data)
-
-    # -- world changes that Discord would announce over the gateway ----
-    async def add_member(self, username: str, *, roles: list[FakeRole] | None = None) -> FakeUser:
-        user = self.world.add_member(username, roles=roles)
-        if self.gateway.session is not None and self.gateway.intents & INTENT_GUILD_MEMBERS:
-            data = self.world.guild.members[user.id].payload()
-            data["guild_id"] = str(self.guild_id)
-            await self.gateway.dispatch("GUILD_MEMBER_ADD", data)
-        return user
-
-    async def add_text_channel(self, name: str, **kwargs: Any) -> FakeChannel:
-        ch = self.world.add_text_channel(name, **kwargs)
-        if self.gateway.session is not None:
-            await self.gateway.dispatch("CHANNEL_CREATE", ch.payload())
-        return ch
-
-    # -- gateway control (see Gateway for details) ----------------------
-    async def request_reconnect(self, *, wait: bool = True, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        await self.gateway.request_reconnect(wait=wait, timeout=timeout)
-
-    async def drop_connection(
-        self,
-        close_code: int | None = None,
-        *,
-        wait: bool = True,
-        timeout: float = 10.0,  # noqa: ASYNC109
-    ) -> None:
-        await self.gateway.drop_connection(close_code, wait=wait, timeout=timeout)
-
-    async def invalidate_session(
-        self,
-        resumable: bool = False,
-        *,
-        wait: bool = True,
-        timeout: float = 10.0,  # noqa: ASYNC109
-    ) -> None:
-        await self.gateway.invalidate_session(resumable, wait=wait, timeout=timeout)

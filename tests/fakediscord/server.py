@@ -24,7 +24,9 @@ shortcuts):
   ``routes_commands.CommandRoutes``, ``routes_channels.ChannelRoutes``,
   ``routes_interactions.InteractionRoutes``: the REST handlers;
 - ``messages.MessageStore``: creating, editing and deleting stored messages;
-- ``dispatch.Dispatchers``: ``dispatch_*`` and other test-facing actions.
+- ``dispatch.Dispatchers``: users' interactions (slash, autocomplete, components, modals);
+- ``world_events.WorldEvents``: users' messages, new members and channels, raw events,
+  gateway control.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ from .routes_users import UserRoutes
 from .routing import Router
 from .state import Notifier, Snowflakes
 from .world import World
+from .world_events import WorldEvents
 
 if TYPE_CHECKING:
     import discord
@@ -89,6 +92,7 @@ __all__ = [
 
 class FakeDiscord(
     Dispatchers,
+    WorldEvents,
     InteractionRoutes,
     ChannelRoutes,
     CommandRoutes,
