@@ -197,8 +197,6 @@ def _recall(snap: Path, settings: Settings, qvecs: np.ndarray) -> dict[str, Any]
     """Recall@10 of the approximate index against exact search, at the configured
     setting and a sweep. A snapshot too small to carry one gets one built here, of
     the kind the configuration would choose at scale."""
-    import faiss
-
     flat = vectors.load(snap / vectors.FLAT_FILE)
     ann_path = vectors.ann_path(snap)
     in_snapshot = ann_path is not None
@@ -209,7 +207,7 @@ def _recall(snap: Path, settings: Settings, qvecs: np.ndarray) -> dict[str, Any]
         ann = vectors.build_ann(flat, settings.vectors, kind)
     k = min(RECALL_K, flat.ntotal)
     _, exact = flat.search(qvecs, k)
-    inner: Any = faiss.downcast_index(ann.index)
+    inner: Any = vectors.inner_index(ann)
     kind = vectors.index_kind(ann)
     if kind == "ivf":
         configured = vectors.probes(inner.nlist, settings.vectors.ivf_probe_share)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from .errors import QueryError
 from .text import STOPWORDS, clean_question, stem, words
@@ -28,6 +29,7 @@ class Query:
     words: tuple[str, ...] = ()  # the unstemmed word behind each of `terms`
     name_phrases: tuple[str, ...] = ()  # multi-word names, unstemmed
 
+    @cached_property
     def lexical_pieces(self) -> list[tuple[str, tuple[str, ...]]]:
         """Each piece of the FTS5 query (a word, or a multi-word name) with the stemmed
         tokens FTS5 matches for it: "ai-generated" and "1.5" are two tokens each, like

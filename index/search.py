@@ -61,7 +61,7 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     timings["embed"] = (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()
     # One lookup for the snippet weights (query terms) and the FTS5 budget (its tokens).
-    tokens = [t for _, piece_tokens in query.lexical_pieces() for t in piece_tokens]
+    tokens = [t for _, piece_tokens in query.lexical_pieces for t in piece_tokens]
     dfs = await snap.store.document_frequencies([*query.terms, *tokens])
     n_passages = snap.passages  # the vector count: one vector per passage
     timings["fts"] = (time.perf_counter() - t0) * 1000
@@ -184,7 +184,7 @@ def _lexical_query(query: Query, dfs: dict[str, int], n: int, max_rows: int) -> 
     if n <= common_limit:
         return query.fts
     budgeted: list[tuple[int, float, str]] = []  # (estimated matches, cost, piece)
-    for piece, tokens in query.lexical_pieces():
+    for piece, tokens in query.lexical_pieces:
         counts = [dfs.get(t, 0) for t in tokens] or [0]
         matches = min(counts)
         if len(counts) == 1 and matches > common_limit:

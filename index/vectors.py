@@ -130,7 +130,7 @@ def _reusable_centroids(base: Path | None, count: int, settings: VectorSettings)
     except RuntimeError:
         log.warning("%s: unreadable; training new IVF lists", base)
         return None
-    inner = faiss.downcast_index(old.index) if hasattr(old, "index") else old
+    inner = inner_index(old)
     if not isinstance(inner, faiss.IndexIVF) or inner.d != old.d:
         return None
     wanted = ivf_lists(count, settings)
@@ -139,8 +139,13 @@ def _reusable_centroids(base: Path | None, count: int, settings: VectorSettings)
     return np.asarray(inner.quantizer.reconstruct_n(0, inner.nlist), dtype=np.float32)
 
 
+def inner_index(index: Any) -> Any:
+    """The index inside an IndexIDMap2 wrapper (or the index itself), as its own type."""
+    return faiss.downcast_index(index.index) if hasattr(index, "index") else index
+
+
 def set_search_params(index: Any, settings: VectorSettings) -> None:
-    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    inner = inner_index(index)
     if isinstance(inner, faiss.IndexHNSW):
         inner.hnsw.efSearch = settings.hnsw_ef_search
     elif isinstance(inner, faiss.IndexIVF):
@@ -152,7 +157,7 @@ def probes(nlist: int, share: float) -> int:
 
 
 def index_kind(index: Any) -> str:
-    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    inner = inner_index(index)
     if isinstance(inner, faiss.IndexHNSW):
         return "hnsw"
     if isinstance(inner, faiss.IndexIVF):
