@@ -273,6 +273,14 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _respond(h: _Handler, status: int, content_type: str, body: bytes) -> None:
+    h.send_response(status)
+    h.send_header("Content-Type", content_type)
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: LocalServer
@@ -315,28 +323,11 @@ class LocalServer:
     def page(self, path: str, body: str | bytes, content_type: str = "text/html; charset=utf-8",
              status: int = 200) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
-
-        def serve(h: _Handler) -> None:
-            h.send_response(status)
-            h.send_header("Content-Type", content_type)
-            h.send_header("Content-Length", str(len(data)))
-            h.end_headers()
-            h.wfile.write(data)
-
-        self.routes[path] = serve
+        self.routes[path] = lambda h: _respond(h, status, content_type, data)
         return self.url(path)
 
     def status(self, path: str, code: int) -> str:
-        def serve(h: _Handler) -> None:
-            body = f"<html><body><h1>{code}</h1></body></html>".encode()
-            h.send_response(code)
-            h.send_header("Content-Type", "text/html")
-            h.send_header("Content-Length", str(len(body)))
-            h.end_headers()
-            h.wfile.write(body)
-
-        self.routes[path] = serve
-        return self.url(path)
+        return self.page(path, f"<html><body><h1>{code}</h1></body></html>", "text/html", code)
 
     def redirect(self, path: str, location: str | Callable[[_Handler], str], code: int = 302) -> str:
         def serve(h: _Handler) -> None:
@@ -352,12 +343,8 @@ class LocalServer:
         """Say nothing for `seconds` (or until the server stops), then answer."""
         def serve(h: _Handler) -> None:
             self.stopping.wait(seconds)
-            body = b"<?xml version='1.0'?><rss version='2.0'><channel><title>late</title></channel></rss>"
-            h.send_response(200)
-            h.send_header("Content-Type", "application/rss+xml")
-            h.send_header("Content-Length", str(len(body)))
-            h.end_headers()
-            h.wfile.write(body)
+            _respond(h, 200, "application/rss+xml",
+                     b"<?xml version='1.0'?><rss version='2.0'><channel><title>late</title></channel></rss>")
 
         self.routes[path] = serve
         return self.url(path)
