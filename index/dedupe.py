@@ -2,14 +2,20 @@
 
 MinHash over word 5-shingles estimates Jaccard similarity between article
 texts; two articles published within a few days of each other whose estimate
-clears the threshold are one story.
+clears the threshold are one story (`story_for`, at ingest).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+import aiosqlite
 import numpy as np
 from datasketch import MinHash
 
+from .extract import Document
+from .settings import SearchSettings
 from .text import words
 
 NUM_PERM = 64
@@ -30,3 +36,27 @@ def similarity(a: bytes, b: bytes) -> float:
     if va.shape != vb.shape or not len(va):
         return 0.0
     return float(np.mean(va == vb))
+
+
+async def story_for(db: aiosqlite.Connection, doc: Document, sig: bytes,
+                    settings: SearchSettings) -> int | None:
+    """The story id of an earlier near-duplicate of doc (MinHash `sig`), if there is one."""
+    params: tuple[Any, ...]
+    if doc.published:
+        day = dt.date.fromisoformat(doc.published)
+        window = dt.timedelta(days=settings.dedupe_window_days)
+        sql = ("SELECT id, story_id, signature FROM articles WHERE published BETWEEN ? AND ? "
+               "AND url != ?")
+        params = ((day - window).isoformat(), (day + window).isoformat(), doc.url)
+    else:
+        sql = "SELECT id, story_id, signature FROM articles WHERE published IS NULL AND url != ?"
+        params = (doc.url,)
+    best: tuple[float, int] | None = None
+    async with db.execute(sql, params) as cur:
+        async for row in cur:
+            if row[2] is None:
+                continue
+            sim = similarity(sig, row[2])
+            if sim >= settings.dedupe_similarity and (best is None or sim > best[0]):
+                best = (sim, int(row[1] or row[0]))
+    return best[1] if best else None

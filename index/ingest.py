@@ -18,7 +18,7 @@ import numpy as np
 
 from . import sentvecs, snapshot, store, vectors
 from .chunk import Passage, chunk
-from .dedupe import signature, similarity
+from .dedupe import signature, story_for
 from .embed import Encoder, model_id
 from .extract import Document
 from .settings import Settings
@@ -339,7 +339,7 @@ async def _write_batch(db: Any, batch: list[tuple[Document, str, int | None, lis
     group_titles: list[int] = []
     for n, (doc, digest, _old_id, passages) in enumerate(batch):
         sig = await asyncio.to_thread(signature, doc.text)
-        story_id = await _story_for(db, doc, sig, settings)
+        story_id = await story_for(db, doc, sig, settings.search)
         cur = await db.execute(
             "INSERT INTO articles(url, title, outlet, published, text, content_hash, source, kind, "
             "story_id, signature, first_seen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -368,29 +368,6 @@ async def _write_batch(db: Any, batch: list[tuple[Document, str, int | None, lis
     vectors.add(flat, np.asarray(ids, dtype=np.int64), passage_vecs)
     summary.passages_embedded += len(ids)
     return next_id
-
-
-async def _story_for(db: Any, doc: Document, sig: bytes, settings: Settings) -> int | None:
-    """The story id of an earlier near-duplicate of doc (MinHash `sig`), if there is one."""
-    params: tuple[Any, ...]
-    if doc.published:
-        day = dt.date.fromisoformat(doc.published)
-        window = dt.timedelta(days=settings.search.dedupe_window_days)
-        sql = ("SELECT id, story_id, signature FROM articles WHERE published BETWEEN ? AND ? "
-               "AND url != ?")
-        params = ((day - window).isoformat(), (day + window).isoformat(), doc.url)
-    else:
-        sql = "SELECT id, story_id, signature FROM articles WHERE published IS NULL AND url != ?"
-        params = (doc.url,)
-    best: tuple[float, int] | None = None
-    async with db.execute(sql, params) as cur:
-        async for row in cur:
-            if row[2] is None:
-                continue
-            sim = similarity(sig, row[2])
-            if sim >= settings.search.dedupe_similarity and (best is None or sim > best[0]):
-                best = (sim, int(row[1] or row[0]))
-    return best[1] if best else None
 
 
 def _versions() -> dict[str, str]:
