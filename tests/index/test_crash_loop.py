@@ -107,10 +107,10 @@ around(index.vectors, "save", "faiss", "faiss written")
 around(index.snapshot, "write_manifest", "manifest", "manifest written")
 around(index.snapshot, "publish", "publish", "published")
 
-_story_for, _stories = index.ingest._story_for, [0]
+_story_for, _stories = index.ingest.story_for, [0]
 
 
-async def story_for(*args, **kwargs):
+async def counted_story_for(*args, **kwargs):
     # Called once per article inside the batch's write transaction, before its INSERT:
     # from the second call on, the transaction holds uncommitted rows.
     _stories[0] += 1
@@ -119,7 +119,7 @@ async def story_for(*args, **kwargs):
     return await _story_for(*args, **kwargs)
 
 
-index.ingest._story_for = story_for
+index.ingest.story_for = counted_story_for
 _fsync_file = index.snapshot._fsync_file
 
 
