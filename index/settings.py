@@ -96,6 +96,21 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class RerankSettings:
+    # A sentence-transformers CrossEncoder: a local directory or a model hub name that is
+    # already in the local Hugging Face cache (nothing is downloaded). Empty: no reranking.
+    model: str = ""
+    # Articles (after fusion, one per story) re-scored by the model, best first.
+    candidates: int = 10
+    # Candidate sentences per article re-scored to choose the quote.
+    sentences: int = 8
+    # Order score = weight * model score (0..1) + (1 - weight) * relevance (cosine).
+    weight: float = 0.5
+    # Tokens per (question, text) pair; the longer side is cut first.
+    max_length: int = 256
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("var")
     model: ModelSettings = field(default_factory=ModelSettings)
@@ -103,6 +118,7 @@ class Settings:
     vectors: VectorSettings = field(default_factory=VectorSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    rerank: RerankSettings = field(default_factory=RerankSettings)
     sources: tuple[str, ...] = ()
     keep_snapshots: int = 2
 
@@ -111,7 +127,7 @@ class Settings:
 
 
 _SECTIONS = {"model": ModelSettings, "chunk": ChunkSettings, "vectors": VectorSettings,
-             "search": SearchSettings, "fetch": FetchSettings}
+             "search": SearchSettings, "fetch": FetchSettings, "rerank": RerankSettings}
 
 
 def _coerce(value: Any, target: Any, where: str) -> Any:

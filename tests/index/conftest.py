@@ -8,6 +8,7 @@
 - `small_base`: a data directory holding three sample articles, to copy and extend;
 - `run_cli`: `python -m index` in a subprocess, isolated from the developer's setup;
 - writers for Markdown, HTML, RSS and Atom sources.
+- `cross_encoder_dir` / `reranker`: a small cross-encoder built from the bundled weights.
 
 Every network test talks to 127.0.0.1 and nothing else.
 """
@@ -38,7 +39,8 @@ import pytest
 from index import snapshot, vectors
 from index.embed import Encoder
 from index.ingest import ingest
-from index.settings import Settings, load_settings
+from index.rerank import Reranker, load_reranker
+from index.settings import RerankSettings, Settings, load_settings
 from index.sources import sample_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -441,3 +443,37 @@ def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.
 @pytest.fixture(scope="session")
 def poll() -> Callable[..., bool]:
     return wait_for
+
+
+# --------------------------------------------------------------------------- cross-encoder
+
+@pytest.fixture(scope="session")
+def cross_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small cross-encoder built from the bundled MiniLM weights, saved with its tokenizer.
+
+    The regression head is fresh (seeded, so every session builds the same model): its
+    scores carry no meaning, but loading, batching, truncation and timing are the real ones.
+    """
+    import torch
+    from transformers import AutoTokenizer, BertForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    from index.embed import model_path
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    target = tmp_path_factory.mktemp("cross-encoder")
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = BertForSequenceClassification.from_pretrained(str(model_path()), num_labels=1)
+    model.save_pretrained(str(target))
+    AutoTokenizer.from_pretrained(str(model_path())).save_pretrained(str(target))
+    return target
+
+
+@pytest.fixture(scope="session")
+def reranker(cross_encoder_dir: Path) -> Reranker:
+    """The test cross-encoder, loaded through `[rerank] model` like a deployment's."""
+    loaded = load_reranker(RerankSettings(model=str(cross_encoder_dir)))
+    assert loaded is not None
+    return loaded
