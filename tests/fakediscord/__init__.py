@@ -10,7 +10,9 @@ message store), the REST handlers in ``routes_users``, ``routes_guild``,
 ``routes_commands``, ``routes_channels`` and ``routes_interactions``, ``dispatch`` (users'
 interactions) and ``world_events`` (users' messages, world changes, gateway control).
 ``common`` has helpers they share (``wire``, ``Req``, ...).
-Beside them: ``gateway`` (the websocket), ``world`` and ``state`` (the guild model,
+Beside them: ``gateway`` (the websocket), ``relay`` (a thread that REST requests pass
+through, stamping when each arrived, so that acknowledgements are timed by arrival and not
+by when the shared event loop got round to them), ``world`` and ``state`` (the guild model,
 permissions, records), ``interactions`` (building interaction data), ``limits``
 (Discord's limits and validators), ``errors`` (Discord's API errors).
 """

@@ -37,7 +37,8 @@ class FakeDiscordBase:
     team: bool
     team_id: int
     host: str
-    port: int
+    port: int  # the HTTP server: gateway, attachments, CDN
+    rest_port: int  # the REST API, through the stamping relay (relay.py)
 
     # the world and the gateway
     ids: Snowflakes
@@ -139,7 +140,8 @@ class FakeDiscordBase:
 
     @property
     def api_base(self) -> str:
-        return f"{self.base_url}/api/v10"
+        """The REST API, reached through the relay that stamps each request's arrival."""
+        return f"http://{self.host}:{self.rest_port}/api/v10"
 
     @property
     def gateway_url(self) -> str:

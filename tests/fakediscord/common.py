@@ -48,7 +48,7 @@ class Req:
     headers: Mapping[str, str]
     json: Any
     files: list[dict[str, Any]]
-    at: float
+    at: float  # loop-clock time the request arrived (stamped by the relay thread)
 
 
 @dataclass

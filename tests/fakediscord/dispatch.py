@@ -157,7 +157,14 @@ class Dispatchers(CommandRoutes, MessageStore):
         assert rec.payload is not None
         rec.dispatched_at = asyncio.get_running_loop().time()
         rec.dispatched_wall = time.time()
-        await self.gateway.dispatch("INTERACTION_CREATE", rec.payload)
+
+        def sent(at: float) -> None:
+            # Discord's 3 s start when the interaction goes out, not when this coroutine
+            # started: it may have waited for the gateway's lock behind other events. (If
+            # the bot is away, the clock keeps running from creation, as on Discord.)
+            rec.dispatched_at = at
+
+        await self.gateway.dispatch("INTERACTION_CREATE", rec.payload, on_send=sent)
         return rec
 
     async def dispatch_slash(

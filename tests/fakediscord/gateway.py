@@ -13,7 +13,9 @@ import asyncio
 import json
 import logging
 import secrets
+import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +105,9 @@ class Gateway:
         self.presence_updates: list[dict[str, Any]] = []
         self.member_requests: list[dict[str, Any]] = []
         self.close_codes: list[int | None] = []
+        # Events handed to ``dispatch`` and not yet logged and sent (e.g. waiting for the
+        # session lock): a test that waits for the bot to catch up waits for these too.
+        self.dispatching = 0
 
     # -- state -----------------------------------------------------------
     @property
@@ -245,28 +250,51 @@ class Gateway:
         await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
     # -- dispatching -----------------------------------------------------
-    async def _dispatch_locked(self, session: GatewaySession, t: str, d: Any) -> int:
+    async def _dispatch_locked(
+        self,
+        session: GatewaySession,
+        t: str,
+        d: Any,
+        on_send: Callable[[float], None] | None = None,
+    ) -> int:
         session.seq += 1
         event = {"op": OP_DISPATCH, "t": t, "s": session.seq, "d": d}
         session.log.append(event)
         conn = session.conn
-        if conn is not None and not await conn.send(event) and session.conn is conn:
-            session.conn = None
+        if conn is not None:
+            if on_send is not None:
+                on_send(time.monotonic())
+            if not await conn.send(event) and session.conn is conn:
+                session.conn = None
         return session.seq
 
-    async def dispatch(self, t: str, d: Any) -> int:
+    async def dispatch(
+        self, t: str, d: Any, *, on_send: Callable[[float], None] | None = None
+    ) -> int:
         """Send a DISPATCH event with the next sequence number.
 
         If the bot is momentarily disconnected the event is kept and replayed on RESUME.
+        ``on_send`` is called with the loop-clock time (``time.monotonic()``) just before
+        the frame is written to a live connection (not when it is only kept for a replay).
         Returns the sequence number.
         """
         session = self.session
         if session is None:
             raise RuntimeError("no gateway session: the bot has not identified yet")
-        async with session.lock:
-            seq = await self._dispatch_locked(session, t, d)
+        self.dispatching += 1
+        try:
+            async with session.lock:
+                seq = await self._dispatch_locked(session, t, d, on_send)
+        finally:
+            self.dispatching -= 1
         self.fake.notifier.notify()
         return seq
+
+    def events(self, t: str) -> list[dict[str, Any]]:
+        """The DISPATCH events of type ``t`` this session has delivered or will replay on
+        RESUME, oldest first (each once, whatever the number of connections)."""
+        session = self.session
+        return [e for e in session.log if e["t"] == t] if session is not None else []
 
     async def _wait_reconnected(self, before: tuple[int, int], timeout: float) -> None:  # noqa: ASYNC109
         await self.fake.notifier.wait_until(

@@ -16,6 +16,7 @@ from .common import NO_CONTENT, Handler, Req
 from .common import log as _log
 from .errors import DiscordAPIError, flatten_errors, unauthorized
 from .records import Records
+from .relay import STAMP_HEADER
 
 
 def _json_response(body: Any, status: int = 200) -> web.Response:
@@ -66,7 +67,10 @@ class Router(Records):
         return body, files
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        at = asyncio.get_running_loop().time()
+        # When the request reached the fake: stamped by the relay thread as it arrived (the
+        # same clock as loop.time()), not when this loop got round to it.
+        stamped = request.headers.get(STAMP_HEADER)
+        at = float(stamped) if stamped else asyncio.get_running_loop().time()
         path = request.path
         method = request.method
         record: dict[str, Any] = {"method": method, "path": path, "query": dict(request.query)}

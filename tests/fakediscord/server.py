@@ -13,7 +13,8 @@ GUILD_CREATE before firing ``on_ready``; pass ``guild_ready_timeout=0.1`` to the
 Client/Bot constructor to keep tests fast.
 
 This module holds the constructor, the server's lifecycle (start/stop, patching
-discord.py, running a bot) and the REST route table. The rest of ``FakeDiscord`` comes
+discord.py, running a bot) and the REST route table. REST requests reach the server
+through ``relay.StampingRelay``, a thread that notes when each one arrived. The rest of ``FakeDiscord`` comes
 from mixins, all built on ``base.FakeDiscordBase`` (the shared state and world
 shortcuts):
 
@@ -59,6 +60,7 @@ from .limits import ATTACHMENT_SIZE_LIMIT
 from .messages import MessageStore
 from .payloads import GatewayPayloads
 from .records import Records
+from .relay import StampingRelay
 from .routes_channels import ChannelRoutes
 from .routes_commands import CommandRoutes
 from .routes_guild import GuildRoutes
@@ -153,7 +155,9 @@ class FakeDiscord(
 
         self.host = "127.0.0.1"
         self.port = 0
+        self.rest_port = 0
         self._runner: web.AppRunner | None = None
+        self._relay: StampingRelay | None = None
         self._routes = []
         self._patches: list[Callable[[], None]] = []
         self._register_routes()
@@ -176,12 +180,25 @@ class FakeDiscord(
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
+        # REST goes through a relay thread that stamps each request's arrival (see relay.py).
+        self._relay = StampingRelay(self.port, self.host)
+        self.rest_port = self._relay.start()
+
+    @property
+    def relay(self) -> StampingRelay:
+        """The thread REST requests pass through (arrival times, ``hold``/``release``)."""
+        if self._relay is None:
+            raise RuntimeError("the fake is not running")
+        return self._relay
 
     async def stop(self) -> None:
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._relay is not None:
+            await asyncio.to_thread(self._relay.stop)
+            self._relay = None
 
     async def __aenter__(self) -> FakeDiscord:
         await self.start()

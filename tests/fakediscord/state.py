@@ -497,6 +497,9 @@ class InteractionRecord:
         self.channel_id = channel_id
         self.guild_id = guild_id
         self.payload = payload
+        # Loop-clock time the INTERACTION_CREATE went out to the bot's socket (or, if the
+        # bot was away, when it was created). Callbacks are timed from here to their
+        # arrival, stamped by the relay thread (``relay.py``).
         self.dispatched_at = loop_time
         self.dispatched_wall = time.time()
         self.refused = refused is not None
