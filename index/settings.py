@@ -9,6 +9,7 @@ documentation.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -136,6 +137,8 @@ def _coerce(value: Any, target: Any, where: str) -> Any:
         if isinstance(value, str):
             return value.strip().lower() in {"1", "true", "yes", "on"}
         return bool(value)
+    if isinstance(value, bool) and isinstance(target, int | float):
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
     try:
         if isinstance(target, int):
             return int(value)
@@ -222,4 +225,63 @@ def load_settings(config: Path | None = None, data_dir: Path | None = None,
         raise ConfigError(f"vectors.kind must be auto, flat, ivf or hnsw, not {settings.vectors.kind!r}")
     if not 0 < settings.vectors.ivf_probe_share <= 1:
         raise ConfigError("vectors.ivf_probe_share must be above 0 and at most 1")
+    _check_ranges(settings)
     return settings
+
+
+# Ranges of numeric settings: (lowest, highest, whether the lowest itself is refused).
+# A number not listed here must be finite and 0 or more.
+_Range = tuple[float, float | None, bool]
+_RANGES: dict[str, _Range] = {
+    "index.keep_snapshots": (1, None, False),
+    "model.batch_size": (1, None, False),
+    "model.max_seq_length": (1, 512, False),  # MiniLM has 512 positions
+    "chunk.min_words": (1, None, False),
+    "chunk.max_words": (1, None, False),
+    "vectors.hnsw_m": (2, None, False),
+    "vectors.hnsw_ef_construction": (1, None, False),
+    "vectors.hnsw_ef_search": (1, None, False),
+    "search.dense_k": (1, None, False),
+    "search.lexical_max_rows": (1, None, False),
+    "search.results": (1, None, False),
+    "search.min_relevance": (-1, 1, False),  # cosine similarities
+    "search.topic_min_relevance": (-1, 1, False),
+    "search.snippet_chars": (1, None, False),
+    "search.dedupe_similarity": (0, 1, False),
+    "fetch.timeout_s": (0, None, True),
+    "fetch.connect_timeout_s": (0, None, True),
+    "fetch.max_bytes": (1, None, False),
+    "fetch.max_file_bytes": (1, None, False),
+    "fetch.max_items_per_feed": (1, None, False),
+    "fetch.max_item_age_days": (1, None, False),
+    "fetch.default_interval_s": (1, None, False),
+    "fetch.max_failures": (1, None, False),
+    "fetch.max_backoff_s": (1, None, False),
+    "rerank.candidates": (1, None, False),
+    "rerank.sentences": (1, None, False),
+    "rerank.weight": (0, 1, False),
+    "rerank.max_length": (1, 512, False),
+}
+
+
+def _check_ranges(settings: Settings) -> None:
+    """Refuse a number out of its range, naming the key (`search.results must be 1 or more`)."""
+    values: dict[str, Any] = {"index.keep_snapshots": settings.keep_snapshots}
+    for name in _SECTIONS:
+        section = getattr(settings, name)
+        values.update({f"{name}.{f.name}": getattr(section, f.name) for f in fields(section)})
+    for where, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        shown = value if isinstance(value, int) else f"{value:g}"
+        if not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number, not {shown}")
+        low, high, above = _RANGES.get(where, (0, None, False))
+        if above and value <= low:
+            raise ConfigError(f"{where} must be greater than {low:g}, not {shown}")
+        if value < low or (high is not None and value > high):
+            wanted = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
+            raise ConfigError(f"{where} must be {wanted}, not {shown}")
+    if settings.chunk.max_words < settings.chunk.min_words:
+        raise ConfigError(f"chunk.max_words ({settings.chunk.max_words}) must be at least "
+                          f"chunk.min_words ({settings.chunk.min_words})")
