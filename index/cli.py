@@ -1,4 +1,4 @@
-"""`python -m index`: ingest, search, latest, stats, verify, eval, calibrate, bench."""
+"""`python -m index`: build, query and check the news index, keep it fresh, measure it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import ConfigError, DocketError, IngestBusy, SnapshotError
 from .results import Result, SearchResponse
@@ -20,67 +20,145 @@ log = logging.getLogger("index")
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
-    parser.add_argument("--data-dir", type=Path, help="index directory (default: $DOCKET_DATA_DIR or ./var)")
-    parser.add_argument("--config", type=Path, help="settings file (default: config/settings.toml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (the full usage is one `--help` away)."""
 
-    p = sub.add_parser("ingest", help="build or refresh the index from sources")
-    p.add_argument("sources", nargs="*", help="files, directories, feed or page URLs")
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (`{self.prog} --help` for usage)\n")
+
+
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from low (to high)."""
+    wanted = f"a whole number from {low} to {high}" if high is not None else f"a whole number of {low} or more"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {wanted}, not {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, not {text}")
+        return value
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, not {text!r}") from None
+    if not 0 < value < float("inf"):  # NaN compares false too
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, not {text}")
+    return value
+
+
+MAX_DAYS = 3650  # the same bound as /latest in Discord and in the terminal session
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # The global options are accepted before the command and after it (`search -v ...`); after
+    # it, they are only set when given, so they never hide the ones given before it.
+    parser = _Parser(prog="python -m index", description=__doc__,
+                     epilog="Exit status: 0 ok, 1 partial failure (some sources failed), "
+                            "2 usage or configuration error.")
+    common = _Parser(add_help=False)
+    for target, default in ((parser, None), (common, argparse.SUPPRESS)):
+        target.add_argument("--data-dir", type=Path, default=default, metavar="DIR",
+                            help="index directory (default: $DOCKET_DATA_DIR or ./var)")
+        target.add_argument("--config", type=Path, default=default, metavar="FILE",
+                            help="settings file (default: $DOCKET_CONFIG or config/settings.toml)")
+        target.add_argument("-v", "--verbose", action="store_true",
+                            default=False if default is None else default, help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=summary, parents=[common])
+
+    p = command("ingest", "build or refresh the index from sources")
+    p.add_argument("sources", nargs="*", help="files, directories, feed or page URLs "
+                                              "(default: the configured sources)")
     p.add_argument("--sample", action="store_true", help="ingest the bundled sample corpus")
     p.add_argument("--full", action="store_true", help="rebuild from scratch, re-embedding everything")
     p.add_argument("--prune", action="store_true", help="drop articles whose sources are gone")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
-    p = sub.add_parser("search", help="search the index")
+    p = command("search", "quoted answers to a question")
     p.add_argument("question", help="the question, or - to read one question per line from stdin")
-    p.add_argument("-k", type=int, default=None, help="number of results")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("-k", type=_whole(1), default=None, metavar="N",
+                   help="number of results (default: search.results in the settings)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per question (with -: one line per input line, in order)")
 
-    p = sub.add_parser("latest", help="newest stories, newest first")
-    p.add_argument("topic", nargs="?", default=None)
-    p.add_argument("--days", type=int, default=None)
-    p.add_argument("--count", type=int, default=5)
-    p.add_argument("--json", action="store_true")
+    p = command("latest", "newest stories, newest first")
+    p.add_argument("topic", nargs="?", default=None, help="only stories on this topic")
+    p.add_argument("--days", type=_whole(1, MAX_DAYS), default=None, metavar="N",
+                   help=f"only stories of the last N days (1-{MAX_DAYS})")
+    p.add_argument("--count", type=_whole(1), default=5, metavar="N",
+                   help="number of stories (default: 5)")
+    p.add_argument("--json", action="store_true", help="print the stories as JSON")
 
-    p = sub.add_parser("stats", help="index size and freshness")
-    p.add_argument("--json", action="store_true")
+    p = command("stats", "index size and freshness")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
 
-    sub.add_parser("verify", help="check the live snapshot deeply; non-zero exit on any problem")
+    command("verify", "check the live snapshot deeply; non-zero exit on any problem")
 
-    p = sub.add_parser("eval", help="run a question set (QA.jsonl) against the index")
+    p = command("eval", "run a question set (QA.jsonl) against the index")
     p.add_argument("qa", type=Path, nargs="?", help="question set (default: the development set)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    p = sub.add_parser("calibrate", help="derive the abstention threshold from a question set")
-    p.add_argument("qa", type=Path, nargs="?")
+    p = command("calibrate", "derive the abstention threshold from a question set")
+    p.add_argument("qa", type=Path, nargs="?", help="question set (default: the development set)")
 
-    p = sub.add_parser("watch", help="poll the configured feeds on their intervals")
+    p = command("watch", "poll the configured feeds on their intervals")
     p.add_argument("--once", action="store_true", help="poll every enabled feed once and exit")
-    p.add_argument("--tick", type=float, default=10.0, help="seconds between checks for due feeds")
+    p.add_argument("--tick", type=_seconds, default=10.0, metavar="SECONDS",
+                   help="seconds between checks for due feeds (default: 10)")
 
-    p = sub.add_parser("sources", help="feeds and their health")
-    p.add_argument("--json", action="store_true")
+    p = command("sources", "feeds and their health")
+    p.add_argument("--json", action="store_true", help="print the feeds as JSON")
 
-    p = sub.add_parser("feeds", help="add, remove or re-enable a feed")
-    p.add_argument("action", choices=["add", "remove", "enable"])
-    p.add_argument("url")
-    p.add_argument("--interval", type=int, default=None, help="minutes between polls")
+    p = command("feeds", "add, remove or re-enable a feed")
+    p.add_argument("action", choices=["add", "remove", "enable"], help="what to do with the feed")
+    p.add_argument("url", help="the feed's URL")
+    p.add_argument("--interval", type=_whole(1), default=None, metavar="MINUTES",
+                   help="minutes between polls (default: fetch.default_interval_s)")
     p.add_argument("--keywords", default="", help="comma-separated; items must mention one")
 
-    p = sub.add_parser("bench", help="speed and memory benchmark on synthetic corpora")
-    p.add_argument("--passages", type=int, nargs="+", default=[10_000, 100_000])
+    p = command("bench", "speed and memory benchmark on synthetic corpora")
+    p.add_argument("--passages", type=_whole(1), nargs="+", default=[10_000, 100_000], metavar="N",
+                   help="corpus sizes in passages (default: 10000 100000)")
     p.add_argument("--million", action="store_true", help="also 1,000,000 passages")
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--json", type=Path, help="write the report here")
-    p.add_argument("--compare", type=Path, help="an earlier report to compare with")
-    p.add_argument("--backend", choices=["torch", "onnx", "both"], default=None)
+    p.add_argument("--repeats", type=_whole(1), default=3, metavar="N",
+                   help="runs per corpus size (default: 3)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="write the report here")
+    p.add_argument("--compare", type=Path, metavar="FILE", help="an earlier report to compare with")
+    p.add_argument("--backend", choices=["torch", "onnx", "both"], default=None,
+                   help="model backend to measure (default: model.backend in the settings)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+    except BrokenPipeError:
+        # `... | head -1`: the reader has what it wanted. Point stdout at /dev/null so that
+        # the interpreter's own flush at exit stays quiet too.
+        import os
+
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # stdout is not a file descriptor (embedded use)
+            pass
+        return EXIT_OK
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -175,18 +253,21 @@ async def _open_index(settings: Settings) -> Any:
 async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     index = await _open_index(settings)
     try:
-        if args.question == "-":
-            for line in sys.stdin:
-                if not line.strip():
-                    continue
-                response = await index.search(line.rstrip("\n"), k=args.k)
-                _print_response(response, args.json)
-                sys.stdout.flush()
-        else:
+        if args.question != "-":
             response = await index.search(args.question, k=args.k)
             _print_response(response, args.json)
-            if response.error:
-                return EXIT_USAGE
+            return EXIT_USAGE if response.error else EXIT_OK
+        # One answer per input line, in order, blank lines included (they get an error), so
+        # that a tool can pair questions and answers by position. stdin is read on this
+        # thread: nothing else runs meanwhile, and Ctrl-C interrupts a waiting read at once.
+        for line in sys.stdin:
+            question = line.rstrip("\r\n")
+            response = await index.search(question, k=args.k)
+            if args.json:
+                _print_response(response, as_json=True)
+            else:  # the question above its answers, a blank line after them
+                print(f"Q: {question}\n{format_response(response).rstrip()}\n")
+            sys.stdout.flush()
     finally:
         await index.close()
     return EXIT_OK
@@ -225,17 +306,29 @@ async def cmd_latest(args: argparse.Namespace, settings: Settings) -> int:
     index = await _open_index(settings)
     try:
         results = await index.latest(args.topic, days=args.days, count=args.count)
+        notice = None if results else await _nothing_new(index, args.topic, args.days)
     finally:
         await index.close()
     if args.json:
-        print(json.dumps({"topic": args.topic, "days": args.days,
+        print(json.dumps({"topic": args.topic, "days": args.days, "notice": notice,
                           "results": [r.to_json() for r in results]}, ensure_ascii=False))
-    elif not results:
-        print("No stories in that period.")
+    elif notice:
+        print(notice)
     else:
         for i, r in enumerate(results, 1):
             print(format_result(i, r))
     return EXIT_OK
+
+
+async def _nothing_new(index: Any, topic: str | None, days: int | None) -> str:
+    """What `latest` prints instead of stories: none in the period (and the newest one's date)."""
+    scope = f" on “{topic}”" if topic else ""
+    window = f" in the last {days} day{'s' if days != 1 else ''}" if days else ""
+    newest = await index.latest(topic, count=1) if days else []
+    if newest and newest[0].published:
+        where = "story on it" if topic else "story in the index"
+        return f"No stories{scope}{window}; the newest {where} is from {newest[0].published}."
+    return f"Nothing in the news index{scope}{window}."
 
 
 async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:

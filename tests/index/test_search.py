@@ -328,18 +328,17 @@ def test_search_json_has_the_documented_fields(sample_index, run_cli):
         assert result["published"] is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", result["published"])
 
 
-def test_search_json_from_stdin_prints_one_object_per_question(sample_index, run_cli):
+def test_search_json_from_stdin_prints_one_object_per_line(sample_index, run_cli):
     questions = ["What did Japan ask OpenAI about Sora 2?", "",
                  "Who won the football match last night?", "😀", "How much is Anthropic paying "
                  "authors per book in the settlement?"]
     done = run_cli(sample_index, "search", "--json", "-", input="\n".join(questions) + "\n")
     assert done.returncode == 0, done.stderr
     objects = [json.loads(line) for line in done.stdout.splitlines()]
-    asked = [q for q in questions if q.strip()]
-    assert [o["query"] for o in objects] == [asked[0], asked[1], "😀", asked[3]]
-    assert [o["abstained"] for o in objects] == [False, True, True, False]
-    assert objects[2]["error"]
-    anthropic = [r for r in objects[3]["results"] if r["url"] in {ANTHROPIC_AP, ANTHROPIC_SYNDICATED}]
+    assert [o["query"] for o in objects] == questions
+    assert [o["abstained"] for o in objects] == [False, True, True, True, False]
+    assert objects[1]["error"] and objects[3]["error"]
+    anthropic = [r for r in objects[4]["results"] if r["url"] in {ANTHROPIC_AP, ANTHROPIC_SYNDICATED}]
     assert len(anthropic) == 1 and anthropic[0]["also_reported_by"]
 
 
