@@ -27,6 +27,11 @@ class Ask(commands.Cog):
     def __init__(self, bot: DocketBot) -> None:
         self.bot = bot
         self._seen: OrderedDict[int, None] = OrderedDict()
+        # How many message events and /ask interactions this cog has finished with
+        # (answered, ignored or failed): whoever delivered them can tell that the bot has
+        # caught up, e.g. a test before it checks that nothing more was sent.
+        self.messages_handled = 0
+        self.asks_handled = 0
 
     def _first_delivery(self, message_id: int) -> bool:
         """True the first time a message id is seen (checked before any await)."""
@@ -43,10 +48,19 @@ class Ask(commands.Cog):
                                     "about Sora 2?")
     async def ask(self, interaction: discord.Interaction[DocketBot],
                   question: app_commands.Range[str, 1, QUESTION_MAX_CHARS]) -> None:
-        await self.bot.answers.slash(interaction, question)
+        try:
+            await self.bot.answers.slash(interaction, question)
+        finally:
+            self.asks_handled += 1
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        try:
+            await self._on_message(message)
+        finally:
+            self.messages_handled += 1
+
+    async def _on_message(self, message: discord.Message) -> None:
         me = self.bot.user
         # Never answer a bot (itself included) or a webhook: no loops, no echo chains.
         if me is None or message.author.bot or message.webhook_id is not None:

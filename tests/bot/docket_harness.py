@@ -10,6 +10,7 @@ import asyncio
 import atexit
 import contextlib
 import html
+import json
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ from bot.service import DocketService, open_service
 from bot.settings import BotSettings, Secret
 from index.embed import Encoder
 from index.settings import Settings, load_settings
+from index.snapshot import MANIFEST, current_name, snapshots_dir
 from index.sources import sample_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,6 +96,33 @@ async def running_docket(encoder: Encoder, data_dir: Path, state_dir: Path, *,
         yield Docket(fake, bot, service, settings)
 
 
+async def caught_up(d: Docket, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+    """Wait until the bot has finished with every message and /ask the gateway delivered.
+
+    Before a test checks that nothing more was sent: the fake's session log holds each
+    MESSAGE_CREATE and INTERACTION_CREATE once (replayed or not), and the Ask cog counts
+    the events it has finished with. Their own echoes and replies are covered too: a reply
+    is stored and its MESSAGE_CREATE logged before the bot's request returns.
+    """
+    # Not isinstance: discord.py loads the extension as a fresh module, with its own class.
+    cog: Any = d.bot.get_cog("Ask")
+    assert cog is not None and hasattr(cog, "messages_handled"), "the Ask cog is not loaded"
+    gateway = d.fake.gateway
+
+    def counts() -> tuple[int, int, int]:
+        asks = sum(1 for e in gateway.events("INTERACTION_CREATE")
+                   if e["d"].get("type") == 2 and e["d"].get("data", {}).get("name") == "ask")
+        return gateway.dispatching, len(gateway.events("MESSAGE_CREATE")), asks
+
+    def done() -> bool:
+        dispatching, messages, asks = counts()
+        return not dispatching and cog.messages_handled >= messages and cog.asks_handled >= asks
+
+    await d.fake.notifier.wait_until(done, timeout, lambda: (
+        f"(dispatching, messages, asks) delivered {counts()}, handled "
+        f"{(cog.messages_handled, cog.asks_handled)}"))
+
+
 def custom_ids(message: dict[str, Any]) -> list[str]:
     return [c.get("custom_id", "") for row in message.get("components") or []
             for c in row.get("components") or []]
@@ -124,6 +153,21 @@ def write_html_article(directory: Path, slug: str, *, title: str, url: str, publ
     path = directory / f"{slug}.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def sample_article_count() -> int:
+    """How many articles the bundled sample corpus has, counted from its files (one article
+    a file; the corpus grows, so no test pins the number)."""
+    return sum(1 for path in sample_dir().iterdir() if path.suffix in {".md", ".html"})
+
+
+def published_manifest(data_dir: Path) -> dict[str, Any]:
+    """The live snapshot's manifest as the ingest wrote it to disk (articles, passages...)."""
+    name = current_name(data_dir)
+    assert name is not None, f"no published snapshot in {data_dir}"
+    manifest: dict[str, Any] = json.loads(
+        (snapshots_dir(data_dir) / name / MANIFEST).read_text(encoding="utf-8"))
+    return manifest
 
 
 def sample_subset(target: Path, count: int) -> Path:

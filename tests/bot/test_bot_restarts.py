@@ -4,7 +4,6 @@ redelivered event twice, and neither loses nor repeats a subscription post."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from docket_harness import (
     JAPAN,
     Docket,
+    caught_up,
     public_bot_messages,
     running_docket,
 )
@@ -43,7 +43,7 @@ async def answered_once(d: Docket, rec: InteractionRecord) -> None:
     reply = await rec.wait_for_reply(timeout=15)
     assert reply["embeds"], rec.describe()
     assert rec.ack_latency is not None and rec.ack_latency < 3, rec.describe()
-    await asyncio.sleep(0.3)
+    await caught_up(d)  # every /ask delivered so far (replays included) has been handled
     assert len(rec.replies) == 1 and len(rec.callbacks) == 1 and not rec.errors, rec.describe()
 
 
@@ -72,7 +72,7 @@ async def test_op7_and_a_dropped_socket_resume_and_what_was_asked_meanwhile_is_a
         assert (gateway.identify_count, gateway.resume_count) == (1, 3)
         await answered_once(d, await fake.dispatch_slash("ask", {"question": JAPAN}))
 
-        await asyncio.sleep(0.5)
+        await caught_up(d)
         assert len(answers_to(d, away_mention)) == 1
         assert gateway.identify_count == 1
         fake.assert_clean()
@@ -93,7 +93,7 @@ async def test_a_redelivered_message_is_not_answered_twice(
         await fake.request_reconnect()
         await fake.dispatch_event("MESSAGE_CREATE", wire(second))
         await fake.wait_until(lambda: answers_to(d, second), timeout=15)
-        await asyncio.sleep(1.0)
+        await caught_up(d)  # the three redeliveries included
         assert len(answers_to(d, question)) == 1
         assert len(answers_to(d, second)) == 1
         fake.assert_clean()
