@@ -30,10 +30,13 @@ class FakeIndex:
         return True
 
 
-def slow_ingest(gate: threading.Event, *, fail: Exception | None = None) -> Any:
+def slow_ingest(gate: threading.Event, *, fail: Exception | None = None,
+                reported: threading.Event | None = None) -> Any:
     async def ingest(sources: list[str], settings: Any, encoder: Any, *, full: bool,
                      progress: Any) -> IngestSummary:
         progress("embedding", 10, 40)
+        if reported is not None:
+            reported.set()
         # Block this (worker) thread: proves the bot's loop never waits on the ingest.
         await asyncio.to_thread(gate.wait, 10)
         if fail is not None:
@@ -52,11 +55,12 @@ def reindexer(tmp_path: Path, ingest: Any) -> tuple[Reindexer, FakeIndex]:
 
 @async_test
 async def test_one_run_at_a_time_with_progress_and_a_summary(tmp_path: Path) -> None:
-    gate = threading.Event()
-    r, index = reindexer(tmp_path, slow_ingest(gate))
+    gate, reported = threading.Event(), threading.Event()
+    r, index = reindexer(tmp_path, slow_ingest(gate, reported=reported))
     run = r.start(full=True, by="alice", by_id=1)
     assert run.sources == 2 and run.running
-    await asyncio.sleep(0.2)
+    # The ingest (in its own thread) has reported its first progress.
+    assert await asyncio.to_thread(reported.wait, 10)
     with pytest.raises(ReindexRunning) as busy:
         r.start(full=False, by="bob")
     assert busy.value.run is run and "alice" in str(busy.value)
