@@ -93,8 +93,11 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-async def migrate(db: aiosqlite.Connection) -> int:
-    """Apply the migrations this file has not seen; returns the schema version."""
+async def migrate(db: aiosqlite.Connection, path: Path | None = None) -> int:
+    """Apply the migrations this file has not seen; returns the schema version.
+
+    `path` names the file in the log; None (a throwaway database) logs nothing.
+    """
     async with db.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     version = int(row[0]) if row else 0
@@ -102,7 +105,10 @@ async def migrate(db: aiosqlite.Connection) -> int:
         raise RuntimeError(f"{DB_FILE} has schema {version}, newer than this bot ({len(MIGRATIONS)})")
     for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
         await db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
-        log.info("%s: migrated to schema %d", DB_FILE, number)
+    if path is not None and version == 0:  # a new file is created, not upgraded
+        log.info("created %s", path)
+    elif path is not None and version < len(MIGRATIONS):
+        log.info("%s: schema upgraded from %d to %d", path, version, len(MIGRATIONS))
     return len(MIGRATIONS)
 
 
@@ -126,7 +132,7 @@ class FeedbackStore:
                 await db.execute("PRAGMA journal_mode = WAL")
                 await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
-            await migrate(db)
+            await migrate(db, path if isinstance(path, Path) else None)
         except BaseException:
             await db.close()
             raise

@@ -96,8 +96,10 @@ async def migrate(db: aiosqlite.Connection) -> int:
     if version > SCHEMA_VERSION:
         raise RuntimeError(f"database schema {version} is newer than this code ({SCHEMA_VERSION})")
     for number in range(version, SCHEMA_VERSION):
-        log.info("applying schema migration %d", number + 1)
         await db.executescript(f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
+    # A new database is created, not upgraded: only an existing one's upgrade is news.
+    if 0 < version < SCHEMA_VERSION:
+        log.info("snapshot database: schema upgraded from %d to %d", version, SCHEMA_VERSION)
     return version
 
 
