@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -68,31 +69,41 @@ class Fetcher:
         """GET url, following at most max_redirects redirects, each hop re-checked."""
         if self._session is None:
             raise RuntimeError("Fetcher used outside 'async with'")
+        # Every message starts with the URL asked for (and names the hop that failed after a
+        # redirect), so that a caller can print it as the one line about this source.
         seen: set[str] = set()
         current = url
         for _ in range(self.settings.max_redirects + 1):
+            where = url if current == url else f"{url} (redirected to {current})"
             parts = urlsplit(current)
-            if parts.scheme not in {"http", "https"} or not parts.hostname:
-                raise SourceError("bad_url", f"not an http(s) URL: {current}")
-            self._check_literal(parts.hostname)
+            if parts.scheme not in {"http", "https"}:
+                raise SourceError("bad_url", f"{where}: not an http(s) URL")
+            if not parts.hostname:
+                raise SourceError("bad_url", f"{where}: the URL has no host name")
             if current in seen:
-                raise SourceError("redirect_loop", f"redirect loop at {current}")
+                raise SourceError("redirect_loop", f"{url}: the redirects go round in a loop")
             seen.add(current)
             headers = {}
             if etag:
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
-            result = await self._one(current, parts.hostname, headers)
+            try:
+                self._check_literal(parts.hostname)
+                result = await self._one(current, parts.hostname, headers)
+            except SourceError as exc:
+                raise SourceError(exc.reason, f"{where}: {exc}") from None
             if 300 <= result.status < 400 and result.status != 304:
                 location = result.location
                 if not location:
-                    raise SourceError(f"http_{result.status}", f"redirect without Location: {current}")
+                    raise SourceError(f"http_{result.status}",
+                                      f"{where}: a redirect (HTTP {result.status}) without a "
+                                      "Location")
                 current = urljoin(current, location)
                 continue
             return result
         raise SourceError("too_many_redirects",
-                          f"more than {self.settings.max_redirects} redirects from {url}")
+                          f"{url}: more than {self.settings.max_redirects} redirects")
 
     def _check_literal(self, host: str) -> None:
         # aiohttp skips the resolver for IP literals, so check them here.
@@ -123,16 +134,19 @@ class Fetcher:
                     return FetchResult(url, resp.status, b"", "", None, None,
                                        location=resp.headers.get("Location"))
                 if resp.status >= 400:
-                    raise SourceError(f"http_{resp.status}", f"HTTP {resp.status} from {url}")
+                    raise SourceError(f"http_{resp.status}",
+                                      f"HTTP {resp.status} {resp.reason or ''}".strip())
                 declared = resp.content_length
                 if declared is not None and declared > limit:
-                    raise SourceError("too_large", f"{url} is {declared} bytes (limit {limit})")
+                    raise SourceError("too_large", f"{declared:,} bytes, over the limit of "
+                                      f"{limit:,} (fetch.max_bytes)")
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in resp.content.iter_chunked(65536):
                     size += len(chunk)
                     if size > limit:
-                        raise SourceError("too_large", f"{url} exceeds {limit} bytes")
+                        raise SourceError("too_large", f"more than {limit:,} bytes, the limit "
+                                          "(fetch.max_bytes)")
                     chunks.append(chunk)
                 return FetchResult(
                     url=str(resp.url), status=resp.status, body=b"".join(chunks),
@@ -141,13 +155,18 @@ class Fetcher:
         except SourceError:
             raise
         except TimeoutError as exc:
-            raise SourceError("timeout", f"timed out fetching {url}") from exc
+            raise SourceError("timeout", f"timed out (fetch.timeout_s is "
+                              f"{self.settings.timeout_s:g} s)") from exc
         except aiohttp.TooManyRedirects as exc:
-            raise SourceError("too_many_redirects", f"too many redirects from {url}") from exc
+            raise SourceError("too_many_redirects", "too many redirects") from exc
         except aiohttp.ClientConnectorError as exc:
             inner = exc.__cause__ or exc.os_error
             if isinstance(inner, SourceError):
                 raise inner from None
-            raise SourceError("connection", f"cannot connect to {url}: {exc.os_error}") from exc
+            # asyncio words a refused connection "Connect call failed ('1.2.3.4', 80)".
+            errno = getattr(exc.os_error, "errno", None)
+            words = (os.strerror(errno).lower() if isinstance(errno, int) and errno > 0
+                     else getattr(exc.os_error, "strerror", None) or str(exc.os_error))
+            raise SourceError("connection", f"cannot connect: {words}") from exc
         except aiohttp.ClientError as exc:
-            raise SourceError("connection", f"error fetching {url}: {exc}") from exc
+            raise SourceError("connection", f"error while fetching: {exc}") from exc
