@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from index.embed import Encoder
-from index.errors import SourceError
+from index.errors import ConfigError, SourceError
 from index.extract import Feed, parse_feed
+from index.feedconfig import configured_feeds, merge_listing
 from index.feedstate import STATE_FILE, FeedRow, FeedState
 from index.fetch import Fetcher
 from index.settings import Settings
@@ -92,10 +93,15 @@ class FeedDesk:
     # -- health and management ---------------------------------------------------------
 
     async def feeds(self) -> list[FeedRow]:
-        """Every feed with its health; empty before anything created state.sqlite."""
-        if not self.has_state():
-            return []
-        return await (await self.state()).feeds()
+        """Every feed with its health: the configured ones from the start (never fetched
+        until something polls them), and those added since. Never creates state.sqlite."""
+        rows = await (await self.state()).feeds() if self.has_state() else []
+        try:
+            configured = configured_feeds(self.settings)
+        except ConfigError as exc:
+            log.warning("feeds file unreadable: %s", exc)
+            configured = []
+        return merge_listing(rows, configured)
 
     async def latest_announcement(self) -> int:
         """The newest announcement's id (0 when none): where a new subscription starts."""

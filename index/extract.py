@@ -11,7 +11,9 @@ import datetime as dt
 import logging
 import re
 import xml.sax
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import feedparser
@@ -26,7 +28,9 @@ from .urls import canonical_url, outlet_from_url
 log = logging.getLogger(__name__)
 
 MIN_ARTICLE_WORDS = 40
-_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "td", "dd")
+LOCAL_OUTLET = "local document"  # the outlet of a note read from a file, with no URL of its own
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BLOCKS = ("p", "li", *_HEADINGS, "blockquote", "pre", "td", "dd")
 
 
 @dataclass
@@ -39,7 +43,7 @@ class Document:
     outlet: str
     published: str | None  # ISO date, YYYY-MM-DD
     source: str  # where it came from: a path or a URL
-    kind: str = "page"  # page, markdown, feed
+    kind: str = "page"  # page, markdown, text, feed
 
 
 @dataclass
@@ -204,35 +208,84 @@ def _published_from_html(html: str) -> str | None:
 _md = MarkdownIt("commonmark")
 
 
-def markdown_to_text(markdown: str) -> str:
+def extract_markdown(raw: bytes | str, *, source: str) -> Document:
+    """A Markdown file: an article when its YAML front matter names its url, else a local note
+    (see `_local_document`)."""
+    return _local_document(raw, source=source, markdown=True)
+
+
+def extract_text(raw: bytes | str, *, source: str) -> Document:
+    """A plain-text file (optional front matter, paragraphs separated by blank lines), read
+    like a Markdown file but with its text kept as written."""
+    return _local_document(raw, source=source, markdown=False)
+
+
+def local_url(source: str) -> str:
+    """The stable identity of a local document: its absolute file:// URL."""
+    return Path(source).absolute().as_uri()
+
+
+def _markdown_blocks(markdown: str) -> list[tuple[str, str]]:
+    """(tag, text) of each block of rendered Markdown, in order."""
     rendered = _md.render(markdown)
     if not rendered.strip():
-        return ""
+        return []
     tree = lxml.html.fromstring(f"<div>{rendered}</div>")
-    blocks = [" ".join(el.text_content().split()) for el in tree.iter(*_BLOCKS)]
-    return "\n".join(b for b in blocks if b)
+    blocks = [(str(el.tag), " ".join(el.text_content().split())) for el in tree.iter(*_BLOCKS)]
+    return [(tag, text) for tag, text in blocks if text]
 
 
-def extract_markdown(raw: bytes | str, *, source: str) -> Document:
-    """An article written as Markdown with YAML front matter (title, url, published, source)."""
+def _text_paragraphs(text: str) -> list[str]:
+    paras = (" ".join(p.split()) for p in re.split(r"\n[ \t]*\n", text))
+    return [p for p in paras if p]
+
+
+def _local_document(raw: bytes | str, *, source: str, markdown: bool) -> Document:
+    """A Markdown or text file as a document.
+
+    With a url (or canonical_url) in its front matter it is that article: at least
+    MIN_ARTICLE_WORDS words, titled and dated by its front matter. Without one it is a
+    local note, however short: its identity is its file:// URL, its title the front
+    matter's, else its first heading (then not repeated in the text), else its file name;
+    its date is the front matter's or none, never the file's time; its outlet "local
+    document" unless the front matter names one.
+    """
     text = _decode(raw)
     try:
         post = frontmatter.loads(text)
     except Exception as exc:  # YAML errors come in several types
-        raise SourceError("bad_front_matter", f"{source}: unreadable front matter: {exc}") from exc
+        # A YAML error is several lines (the problem, then where it is); the problem is enough.
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise SourceError("bad_front_matter",
+                          f"{source}: unreadable front matter: {problem}") from exc
     meta = post.metadata
-    url = str(meta.get("url") or meta.get("canonical_url") or "")
+    url = str(meta.get("url") or meta.get("canonical_url") or "").strip()
+    title = " ".join(str(meta.get("title") or "").split())
+    if markdown:
+        blocks = _markdown_blocks(post.content)
+        if not title and blocks and blocks[0][0] in _HEADINGS:
+            title = blocks.pop(0)[1]
+        elif not title:  # a top-level heading after a preamble still names the note
+            title = next((b for tag, b in blocks if tag == "h1"), "")
+        paragraphs = [b for _, b in blocks]
+    else:
+        paragraphs = _text_paragraphs(post.content)
+    body = _tidy("\n".join(paragraphs))
+    kind = "markdown" if markdown else "text"
+    published = iso_date(meta.get("published") or meta.get("date"))
+    named_outlet = str(meta.get("source") or meta.get("outlet") or "").strip()
     if not url:
-        raise SourceError("no_url", f"{source}: front matter has no url")
-    body = _tidy(markdown_to_text(post.content))
+        if not body:
+            raise SourceError("no_text", f"{source}: no text to index")
+        return Document(url=local_url(source), title=title or Path(source).stem, text=body,
+                        outlet=named_outlet or LOCAL_OUTLET, published=published, source=source,
+                        kind=kind)
     if len(body.split()) < MIN_ARTICLE_WORDS:
         raise SourceError("no_article", f"{source}: too little article text")
     url = canonical_url(url)
-    return Document(
-        url=url, title=" ".join(str(meta.get("title") or url).split()), text=body,
-        outlet=str(meta.get("source") or meta.get("outlet") or outlet_from_url(url)),
-        published=iso_date(meta.get("published") or meta.get("date")), source=source,
-        kind="markdown")
+    return Document(url=url, title=title or url, text=body,
+                    outlet=named_outlet or outlet_from_url(url), published=published,
+                    source=source, kind=kind)
 
 
 def html_fragment_text(fragment: str) -> str:
@@ -295,6 +348,12 @@ def looks_like_feed(raw: bytes) -> bool:
     head = raw[:1024].lstrip().lower()
     return (head.startswith(b"<?xml") and (b"<rss" in raw[:4096].lower() or b"<feed" in raw[:4096].lower())) \
         or head.startswith((b"<rss", b"<feed"))
+
+
+def mentions_keyword(title: str, text: str, keywords: Sequence[str]) -> bool:
+    """Whether a feed item's title or text contains one of `keywords` (lower-cased)."""
+    haystack = f"{title} {text}".lower()
+    return any(k in haystack for k in keywords)
 
 
 def feed_item_document(item: FeedItem, feed: Feed, *, source: str) -> Document:

@@ -124,8 +124,51 @@ class FeedRow:
                    consecutive_failures=r["consecutive_failures"], next_fetch=r["next_fetch"],
                    baseline_done=bool(r["baseline_done"]), articles=r["articles"])
 
+    @classmethod
+    def unfetched(cls, url: str, *, title: str, interval_s: int, keywords: list[str]) -> FeedRow:
+        """A configured feed that nothing has fetched yet."""
+        return cls(url=url, title=title, interval_s=interval_s, keywords=keywords, enabled=True,
+                   disabled_reason=None, origin="config", etag=None, last_modified=None,
+                   body_hash=None, last_fetch=None, last_success=None, last_status=None,
+                   last_new_item=None, consecutive_failures=0, next_fetch=None,
+                   baseline_done=False, articles=0)
+
+    @property
+    def health(self) -> str:
+        """The feed's one state: disabled, failing, never fetched or ok."""
+        if not self.enabled:
+            return "disabled"
+        if self.consecutive_failures:
+            return "failing"
+        if self.last_fetch is None:
+            return "never fetched"
+        return "ok"
+
+    @property
+    def failures_in_a_row(self) -> str:
+        n = self.consecutive_failures
+        return f"{n} failure{'s' if n != 1 else ''} in a row"
+
+    def health_text(self) -> str:
+        """The state in words: "ok", "never fetched", "failing: 2 failures in a row (http_500);
+        backing off", "disabled: http_500 after 5 failures in a row"."""
+        health = self.health
+        if health == "disabled":
+            after = f" after {self.failures_in_a_row}" if self.consecutive_failures else ""
+            return f"disabled: {self.disabled_reason or 'turned off'}{after}"
+        if health == "failing":
+            return f"failing: {self.failures_in_a_row} ({self.last_status or '?'}); backing off"
+        return health
+
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "extra"}
+        out = {k: v for k, v in self.__dict__.items() if k != "extra"}
+        out["health"] = self.health
+        return out
+
+
+def backoff_s(interval_s: int, consecutive_failures: int, max_backoff_s: int) -> int:
+    """Seconds until the next try after one more failure: the interval, doubled per failure."""
+    return int(min(interval_s * 2 ** (consecutive_failures + 1), max_backoff_s))
 
 
 class FeedState:
@@ -159,12 +202,15 @@ class FeedState:
         await self.db.close()
 
     async def upsert_feed(self, url: str, *, interval_s: int, keywords: list[str],
-                          origin: str = "config", added_by: str | None = None) -> None:
+                          origin: str = "config", added_by: str | None = None,
+                          title: str = "") -> None:
+        """Add a feed, or update its interval and keywords. `title` names a new feed until
+        the feed's own title is known."""
         await self.db.execute(
-            "INSERT INTO feeds(url, interval_s, keywords, origin, added_at, added_by) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
+            "INSERT INTO feeds(url, title, interval_s, keywords, origin, added_at, added_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
             "interval_s = excluded.interval_s, keywords = excluded.keywords",
-            (url, interval_s, json.dumps(keywords), origin, now_iso(), added_by))
+            (url, title, interval_s, json.dumps(keywords), origin, now_iso(), added_by))
         await self.db.commit()
 
     async def remove_feed(self, url: str) -> bool:

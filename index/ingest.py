@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,13 +22,17 @@ from .chunk import Passage, chunk
 from .dedupe import signature, story_for
 from .embed import Encoder, model_id
 from .extract import Document
+from .feedconfig import feed_keywords, record_reads
 from .settings import Settings
-from .sources import PRIORITY, Collected, collect
+from .sources import PRIORITY, Collected, UrlRead, collect, is_url, skipped_words
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 512  # passages per embedding call, bounding memory and giving progress
 ProgressFn = Callable[[str, int, int], None]
+
+
+EXIT_OK, EXIT_PARTIAL, EXIT_ALL_FAILED = 0, 1, 3
 
 
 @dataclass
@@ -44,16 +49,30 @@ class IngestSummary:
     failures: list[dict[str, str]] = field(default_factory=list)
     new_urls: list[str] = field(default_factory=list)
     updated_urls: list[str] = field(default_factory=list)
+    sources_read: int = 0  # files, responses and documents read (or unchanged since last time)
+    skipped: dict[str, int] = field(default_factory=dict)  # feed items left out, by reason
+
+    @property
+    def all_failed(self) -> bool:
+        """Nothing could be read: every source failed."""
+        return self.failed > 0 and self.sources_read == 0
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        """0 ok; 1 some sources failed and the rest was ingested; 3 every source failed."""
+        if not self.failed:
+            return EXIT_OK
+        return EXIT_ALL_FAILED if self.all_failed else EXIT_PARTIAL
 
     def line(self) -> str:
         rate = self.passages_embedded / self.seconds if self.seconds else 0.0
-        return (f"articles: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
+        text = (f"articles: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{self.removed} removed, {self.failed} failed; {self.passages_embedded} passages "
                 f"embedded in {self.seconds:.1f}s ({rate:.0f}/s); snapshot {self.snapshot or '-'}")
+        notes = [skipped_words(reason, count) for reason, count in sorted(self.skipped.items())]
+        if self.all_failed:
+            notes.append("nothing was ingested: every source failed")
+        return "; ".join([text, *notes])
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,15 +118,25 @@ async def ingest(sources: Iterable[str], settings: Settings, encoder: EncoderSou
     """Ingest sources (and documents read elsewhere, e.g. by the feed poller) into a new
     snapshot and publish it; see index.snapshot for the guarantees."""
     data_dir = settings.data_dir
+    sources = list(sources)
+    reads: dict[str, UrlRead] = {}
+    keywords = await feed_keywords(settings, [s for s in sources if is_url(s)])
     with snapshot.ingest_lock(data_dir):
-        return await _ingest_locked(list(sources), settings, _LazyEncoder(encoder),
-                                    full=full, prune=prune, progress=progress,
-                                    documents=documents)
+        summary = await _ingest_locked(sources, settings, _LazyEncoder(encoder),
+                                       full=full, prune=prune, progress=progress,
+                                       documents=documents, reads=reads, keywords=keywords)
+    # Feeds fetched here are polled feeds too: their health is what this fetch found.
+    try:
+        await record_reads(settings, reads, set(summary.new_urls))
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("feed health not recorded: %s", exc)
+    return summary
 
 
 async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEncoder, *,
                          full: bool, prune: bool, progress: ProgressFn | None,
-                         documents: Sequence[Document]) -> IngestSummary:
+                         documents: Sequence[Document], reads: dict[str, UrlRead],
+                         keywords: dict[str, list[str]]) -> IngestSummary:
     started = time.perf_counter()
     data_dir = settings.data_dir
     snapshot.clean_stale(data_dir)
@@ -136,9 +165,13 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             existing = await st.article_hashes()
             if progress:
                 progress("reading sources", 0, 0)
-            collected = await collect(sources, settings, known_sources, set(existing))
+            collected = await collect(sources, settings, known_sources, set(existing),
+                                      keywords=keywords)
+            reads.update(collected.urls)
             for doc in documents:
                 collected.add(doc)
+            summary.sources_read = collected.read_sources + len(documents)
+            summary.skipped = dict(collected.skipped)
             changed = await _apply(db, st, collected, existing, known_sources, settings, lazy,
                                    flat, summary, building / sentvecs.FILE, prune=prune,
                                    progress=progress)
@@ -148,9 +181,10 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             summary.failed = len(collected.failures)
             summary.failures = [{"source": f.source, "reason": f.reason, "message": f.message}
                                 for f in collected.failures]
-            if not changed.any and not upgraded and base is not None:
-                # Nothing to publish: the live snapshot already holds this content.
-                summary.snapshot = base.name
+            if not changed.any and (summary.all_failed or (not upgraded and base is not None)):
+                # Nothing to publish: the live snapshot already holds this content (or,
+                # when every source failed, there is no content to publish).
+                summary.snapshot = base.name if base is not None else None
                 return summary
             await st.refresh_term_docs()
             await db.execute("INSERT INTO runs(started, finished, summary) VALUES (?, ?, ?)",

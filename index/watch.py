@@ -17,9 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SourceError
-from .extract import Document, extract_html, feed_item_document, html_fragment_text, parse_feed
-from .feedconfig import load_feeds
-from .feedstate import FeedRow, FeedState
+from .extract import (
+    Document,
+    extract_html,
+    feed_item_document,
+    html_fragment_text,
+    mentions_keyword,
+    parse_feed,
+)
+from .feedconfig import sync_config_feeds
+from .feedstate import FeedRow, FeedState, backoff_s
 from .fetch import Fetcher
 from .ingest import EncoderSource, IngestSummary, ingest
 from .settings import Settings
@@ -71,13 +78,7 @@ class FeedPoller:
 
     async def sync_config(self) -> int:
         """Add the feeds of config/feeds.toml to the state (existing health is kept)."""
-        feeds = load_feeds()
-        for feed in feeds:
-            minutes = feed.get("interval_minutes")
-            interval = int(float(str(minutes)) * 60) if minutes else self.settings.fetch.default_interval_s
-            keywords = [str(k) for k in feed.get("keywords", [])]  # type: ignore[attr-defined]
-            await self.state.upsert_feed(str(feed["url"]), interval_s=interval, keywords=keywords)
-        return len(feeds)
+        return await sync_config_feeds(self.state, self.settings)
 
     async def due(self) -> list[FeedRow]:
         now = _iso(self.clock())
@@ -152,7 +153,7 @@ class FeedPoller:
             if item.published and item.published < oldest:
                 continue
             text = html_fragment_text(item.html)
-            if keywords and not any(k in f"{item.title} {text}".lower() for k in keywords):
+            if keywords and not mentions_keyword(item.title, text, keywords):
                 continue
             digest = hashlib.sha256(f"{item.title}\n{text}".encode()).hexdigest()
             link = canonical_url(item.link) if item.link else None
@@ -187,12 +188,13 @@ class FeedPoller:
 
     async def _failed(self, feed: FeedRow, reason: str, message: str) -> FeedResult:
         cfg = self.settings.fetch
-        backoff = min(feed.interval_s * 2 ** (feed.consecutive_failures + 1), cfg.max_backoff_s)
+        backoff = backoff_s(feed.interval_s, feed.consecutive_failures, cfg.max_backoff_s)
         row = await self.state.record_failure(
             feed.url, reason=reason, next_fetch=_iso(self.clock() + dt.timedelta(seconds=backoff)),
             disable_after=cfg.max_failures)
         disabled = bool(row and not row.enabled)
-        log.warning("feed %s failed (%s): %s%s", feed.url, reason, message,
+        # The message names the feed (see Fetcher.get).
+        log.warning("feed failed: %s%s", message if feed.url in message else f"{feed.url}: {message}",
                     "; disabled" if disabled else "")
         return FeedResult(feed.url, reason, disabled=disabled)
 

@@ -242,7 +242,7 @@ def test_cli_ingest_exits_1_when_a_source_fails(base_copy, run_cli, tmp_path):
     missing = tmp_path / "no-such-dir"
     done = run_cli(base_copy, "ingest", str(_sources(base_copy)), str(missing))
     assert done.returncode == 1, done.stderr
-    assert f"failed: {missing}: missing:" in done.stderr
+    assert f"failed: {missing}: no such file or directory" in done.stderr
     match = SUMMARY_LINE.match(done.stdout.strip())
     assert match and match.group(3) == "3" and match.group(5) == "1", done.stdout
 
