@@ -74,7 +74,8 @@ class Answers:
                         channel_id: int | None, origin: str) -> Reply:
         if response.error:
             return Reply(content=fit(response.error, 2000), error=True)
-        if response.abstained or not response.results:
+        # An answer that abstained on the asked-for fact still shows the closest coverage.
+        if not response.results:
             if offset:
                 return Reply(content=render.no_more_text())
             return Reply(content=render.abstain_text(response))

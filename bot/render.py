@@ -13,6 +13,10 @@ from urllib.parse import urlsplit
 
 import discord
 
+from index import display
+from index.display import QUOTE_CLOSE as QUOTE_CLOSE  # re-exported: one quote style,
+from index.display import QUOTE_OPEN as QUOTE_OPEN  # one date format for every view
+from index.display import human_date as human_date
 from index.feedstate import FeedRow
 from index.results import Result, SearchResponse
 
@@ -23,21 +27,9 @@ COLOR = discord.Colour(0x3B6EA8)
 NOTHING_FOUND = "I found nothing in the news index about that."
 TRY_LATEST = "Try `/latest` for the newest developments, or ask with other words."
 ALSO_MAX = 5  # "also reported by" outlets named before "and N more"
-QUOTE_OPEN, QUOTE_CLOSE = "“", "”"
 
 
 # -- small formatting helpers shared with the text forms ----------------------------------
-
-def human_date(published: str | None) -> str:
-    """A date like "3 Oct 2025" from an ISO one; "undated" when unknown or unreadable."""
-    if not published:
-        return "undated"
-    try:
-        day = dt.date.fromisoformat(published[:10])
-    except ValueError:
-        return "undated"
-    return f"{day.day} {day:%b %Y}"
-
 
 def ago(seconds: float | None) -> str:
     if seconds is None:
@@ -143,21 +135,22 @@ def content(text: str) -> str:
 
 # -- answers -----------------------------------------------------------------------------
 
-def ellipsized(body: str, *, lead: bool, tail: bool) -> str:
-    """ "…" where the article goes on; spaced after a finished sentence ("works. …")."""
-    if lead:
-        body = st.ELLIPSIS + (" " if body[:1].isupper() else "") + body
-    if tail:
-        body += (" " if body.rstrip("*")[-1:] in {".", "!", "?", ":", ";"} else "") + st.ELLIPSIS
-    return body
-
-
 def quote_block(result: Result, snippet: str, truncated: bool) -> str:
-    """The snippet as a blockquote, key terms bold, "…" where the article goes on."""
-    body = ellipsized(st.escape_highlighted(snippet, result.highlights),
-                      lead=result.leading_ellipsis, tail=truncated or result.trailing_ellipsis)
-    lines = f"{QUOTE_OPEN}{body}{QUOTE_CLOSE}".split("\n")
-    return "\n".join("> " + line if line.strip() else ">" for line in lines)
+    """The snippet as a blockquote, key terms bold, "…" where the article goes on
+    (`index.display`'s rule, as in the terminal and the CLI)."""
+    body = display.quoted(st.escape_highlighted(snippet, result.highlights),
+                          lead=result.leading_ellipsis, tail=truncated or result.trailing_ellipsis)
+    return "\n".join("> " + line if line.strip() else ">" for line in body.split("\n"))
+
+
+def fitted_quote(result: Result, room: int) -> str:
+    """`quote_block` of as much of the snippet as fits in `room` characters: whole
+    sentences where possible, else whole words."""
+    def fits(snippet: str, truncated: bool) -> bool:
+        return len(quote_block(result, snippet, truncated)) <= room
+
+    snippet, truncated = st.shorten_to_fit(result.snippet, fits)
+    return quote_block(result, snippet, truncated)
 
 
 def source_lines(result: Result, budget: int) -> list[str]:
@@ -185,12 +178,7 @@ def source_lines(result: Result, budget: int) -> list[str]:
 def result_block(result: Result, budget: int) -> str:
     """One result (quote, title link, outlet and date, syndication) in at most `budget` chars."""
     tail = "\n".join(source_lines(result, budget // 2))
-
-    def fits(snippet: str, truncated: bool) -> bool:
-        return len(quote_block(result, snippet, truncated)) + 1 + len(tail) <= budget
-
-    snippet, truncated = st.shorten_to_fit(result.snippet, fits)
-    return quote_block(result, snippet, truncated) + "\n" + tail
+    return fitted_quote(result, budget - 1 - len(tail)) + "\n" + tail
 
 
 def answer_embed(response: SearchResponse, *, index_age_s: float | None = None,
@@ -200,7 +188,7 @@ def answer_embed(response: SearchResponse, *, index_age_s: float | None = None,
     embed = discord.Embed(title=title, colour=COLOR)
     head = []
     if response.notice:
-        head.append("*" + st.fit_escaped(response.notice, 300) + "*")
+        head.append("*" + st.fit_escaped(display.human_dates(response.notice), 300) + "*")
     if response.date_filter:
         head.append("Dates: " + st.fit_escaped(response.date_filter, 100))
     head_text = "\n".join(head)
@@ -221,12 +209,15 @@ def answer_embed(response: SearchResponse, *, index_age_s: float | None = None,
 def abstain_text(response: SearchResponse) -> str:
     text = f"{NOTHING_FOUND} {TRY_LATEST}"
     if response.notice:
-        text += "\n" + st.fit_escaped(response.notice, 300)
+        text += "\n" + st.fit_escaped(display.human_dates(response.notice), 300)
     return content(text)
 
 
-def no_more_text() -> str:
-    return "That was everything the index has on this question."
+def no_more_text(question: str | None = None) -> str:
+    """What More says once every result for the question was shown."""
+    if not question or not question.strip():
+        return "That was everything the index found for this question."
+    return f"That was everything the index found for “{st.fit_escaped(question.strip(), 200)}”."
 
 
 # -- /latest, /sources, /status, /help ---------------------------------------------------
@@ -244,9 +235,8 @@ def latest_embed(results: list[Result], *, topic: str | None, days: int | None) 
     for r in results:
         title = st.link(r.title or r.url, r.url, 300)
         head = f"**{human_date(r.published)}** · **{title}** · {st.fit_escaped(r.outlet, 100)}"
-        lede = " ".join(r.snippet.split())
-        lede_room = max(40, min(240, room - len(head) - 4))
-        lines.append(head + ("\n> " + st.fit_escaped(lede, lede_room) if lede else ""))
+        lede_room = max(40, min(display.LEDE_CHARS, room - len(head) - 1))
+        lines.append(head + ("\n" + fitted_quote(r, lede_room) if r.snippet.strip() else ""))
     embed.description = "\n\n".join(lines)
     if window:
         embed.set_footer(text=f"Stories published{window}, newest first")

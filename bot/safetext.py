@@ -4,18 +4,21 @@ Article text is data, never markup: after `escape` it shows verbatim, with no
 formatting, no links and no mentions, whatever it contains. Key terms are bolded
 by placing private-use placeholders at their offsets *before* escaping and
 turning them into `**` after, so that no escape can be split by the bolding.
-Truncation cuts the raw text at a sentence or word boundary and measures the
-escaped result, so an escape sequence is never cut in half.
+Truncation cuts the raw text after a whole sentence or word (`index.display`, the rule
+the CLI and the terminal follow too) and measures the escaped result, so an escape
+sequence is never cut in half.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
 import discord
+
+from index.display import ELLIPSIS, shorten, shorten_to_fit
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message).
 CONTENT_MAX = 2000
@@ -28,7 +31,6 @@ EMBED_FOOTER_MAX = 2048
 EMBED_AUTHOR_MAX = 256
 EMBED_TOTAL_MAX = 6000
 
-ELLIPSIS = "…"
 ZWSP = "\u200b"
 URL_MAX = 512  # longer links are shown as text-free references rather than risk the limits
 
@@ -41,7 +43,6 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]
 _INVITE = re.compile(r"(?i)(discord(?:app)?)\.(gg|com/invite|me)")
 _ORDERED_LIST = re.compile(r"(?m)^(\s*\d+)\.(?=\s)")
 _HEADING = re.compile(r"(?m)^(\s*)#")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s")
 
 
 def clean(text: str) -> str:
@@ -103,57 +104,18 @@ def escape_highlighted(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return marked.replace(_BOLD_ON, "**").replace(_BOLD_OFF, "**")
 
 
-def cut_points(text: str) -> tuple[list[int], list[int]]:
-    """Candidate ends for a shortened text: after sentences, and before spaces."""
-    sentences = [m.end() - 1 for m in _SENTENCE_END.finditer(text)]
-    words = [m.start() for m in re.finditer(r"\s+", text)]
-    return sentences, words
-
-
-def shorten_to_fit(text: str, fits: Callable[[str, bool], bool]) -> tuple[str, bool]:
-    """The longest prefix of `text`, cut at a sentence or word boundary, for which
-    `fits(prefix, truncated)` holds; returns (prefix, truncated).
-
-    A sentence boundary wins when it keeps at least 60% of what a word boundary would.
-    """
-    if fits(text, False):
-        return text, False
-    sentences, words = cut_points(text)
-    best_word = _largest(words, lambda i: fits(text[:i].rstrip(), True))
-    best_sentence = _largest(sentences, lambda i: fits(text[:i].rstrip(), True))
-    if best_sentence and (best_word is None or best_sentence >= 0.6 * best_word):
-        return text[:best_sentence].rstrip(), True
-    if best_word:
-        return text[:best_word].rstrip(), True
-    # No boundary fits (one enormous word): cut characters.
-    cut = _largest(list(range(1, len(text))), lambda i: fits(text[:i], True))
-    return (text[:cut], True) if cut else ("", True)
-
-
-def _largest(candidates: list[int], ok: Callable[[int], bool]) -> int | None:
-    """The largest candidate for which ok() holds, assuming ok is monotone (binary search)."""
-    lo, hi, best = 0, len(candidates) - 1, None
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if candidates[mid] > 0 and ok(candidates[mid]):
-            best = candidates[mid]
-            lo = mid + 1
-        else:
-            hi = mid - 1
-    return best
-
-
 def fit(text: str, limit: int) -> str:
     """Plain text within `limit` characters, cut at a boundary with "…" when too long."""
     if len(text) <= limit:
         return text
-    short, _ = shorten_to_fit(text, lambda t, cut: len(t) + (len(ELLIPSIS) if cut else 0) <= limit)
+    short, _ = shorten(text, limit)
     return short + ELLIPSIS
 
 
 def fit_escaped(text: str, limit: int) -> str:
     """`escape(text)`, shortened at a boundary (with "…") so that it fits in `limit`."""
-    short, cut = shorten_to_fit(text, lambda t, c: len(escape(t)) + (1 if c else 0) <= limit)
+    short, cut = shorten_to_fit(text, lambda t, c: len(escape(t)) + (len(ELLIPSIS) if c else 0)
+                                <= limit)
     return escape(short) + (ELLIPSIS if cut else "")
 
 

@@ -63,7 +63,8 @@ class Session:
         self.color = color
         self.progress_out = progress
         self.last_question: str | None = None
-        self.next_offset = 0
+        self.next_offset = -1  # where /more goes on; -1 once everything found was shown
+        self.found_any = False
 
     async def handle(self, line: str) -> str | None:
         """The output for one input line; None means quit."""
@@ -94,19 +95,23 @@ class Session:
     async def ask(self, question: str) -> str:
         await self.service.index.reload_if_changed()
         response = await self.service.ask(question)
-        self.last_question = question
+        # A question that could not be searched leaves nothing for /more to go on.
+        self.last_question = None if response.error else question
+        self.found_any = bool(response.results)
         self.next_offset = len(response.results) if response.has_more else -1
         return textforms.answer_text(response, index_age_s=self.service.index_age_s(),
                                      color=self.color)
 
     async def more(self, _rest: str) -> str:
-        if self.last_question is None or self.next_offset < 0:
+        if self.last_question is None:
             return "Nothing more: ask a question first."
+        if self.next_offset < 0:
+            return textforms.no_more_text(self.last_question, found=self.found_any)
         offset = self.next_offset
         response = await self.service.ask(self.last_question, offset=offset)
         if not response.results:
             self.next_offset = -1
-            return "That was everything the index has on this question."
+            return textforms.no_more_text(self.last_question, found=self.found_any)
         self.next_offset = offset + len(response.results) if response.has_more else -1
         return textforms.answer_text(response, color=self.color, offset=offset)
 
@@ -128,7 +133,7 @@ class Session:
                 words.append(token)
         topic = " ".join(words) or None
         results = await self.service.latest(topic, days=days, count=count)
-        return textforms.latest_text(results, topic=topic, days=days)
+        return textforms.latest_text(results, topic=topic, days=days, color=self.color)
 
     async def sources(self, _rest: str) -> str:
         return textforms.sources_text(await self.service.sources())

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from . import display
 from .errors import ConfigError, DocketError, IngestBusy, SnapshotError
 from .results import Result, SearchResponse
 from .settings import Settings, load_settings
@@ -287,15 +288,18 @@ def format_response(response: SearchResponse) -> str:
         return "I found nothing in the news index about that. Try `latest` for the newest stories."
     lines = []
     if response.notice:
-        lines.append(f"Note: {response.notice}\n")
+        lines.append(f"Note: {display.human_dates(response.notice)}\n")
     for i, r in enumerate(response.results, 1):
         lines.append(format_result(i, r))
     return "\n".join(lines)
 
 
 def format_result(i: int, r: Result) -> str:
-    quote = ("…" if r.leading_ellipsis else "") + r.snippet + ("…" if r.trailing_ellipsis else "")
-    out = [f"{i}. “{quote}”", f"   — {r.title} · {r.outlet} · {r.published or 'undated'}", f"   {r.url}"]
+    """One result in three lines: the quote (one line, for grep), its source, its link."""
+    quote = display.quoted(" ".join(r.snippet.split()), lead=r.leading_ellipsis,
+                           tail=r.trailing_ellipsis)
+    out = [f"{i}. {quote}", f"   — {r.title} · {r.outlet} · {display.human_date(r.published)}",
+           f"   {r.url}"]
     if r.also_reported_by:
         out.append("   also reported by: " + ", ".join(
             f"{o} ({u})" for o, u in zip(r.also_reported_by_outlets, r.also_reported_by, strict=True)))

@@ -30,6 +30,11 @@ class Query:
     name_phrases: tuple[str, ...] = ()  # multi-word names, unstemmed
 
     @cached_property
+    def word_set(self) -> frozenset[str]:
+        """Every word of the question, lowercased (names the question already gives)."""
+        return frozenset(w.lower().strip(".,'’") for w in words(self.text))
+
+    @cached_property
     def lexical_pieces(self) -> list[tuple[str, tuple[str, ...]]]:
         """Each piece of the FTS5 query (a word, or a multi-word name) with the stemmed
         tokens FTS5 matches for it: "ai-generated" and "1.5" are two tokens each, like

@@ -23,10 +23,17 @@ class Result:
     article_id: int = 0
     passage_id: int = 0
     snippet_start: int = 0
+    # The snippet holds the kind of fact the question asks for (an amount for "how
+    # much", a date for "when"); True when the question asks for no particular kind.
+    carries_fact: bool = True
+    # Where the snippet is in the article: one (start, end) span, or two when the quote
+    # joins two sentences from different parts of it with " … ".
+    parts: list[tuple[int, int]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["highlights"] = [list(h) for h in self.highlights]
+        data["parts"] = [list(p) for p in self.parts]
         return data
 
 

@@ -1,42 +1,37 @@
 """Hybrid retrieval over one loaded snapshot.
 
-dense top-N (FAISS) + lexical top-N (FTS5 bm25) -> reciprocal rank fusion ->
-date filter or recency order -> one hit per story -> verbatim snippets ->
-abstain when the best evidence is not relevant enough.
+dense top-N (FAISS) + lexical top-N (FTS5 bm25) -> one score per story, dense
+first (a story dense search ranks high is never pushed out by lexical noise) ->
+date filter or recency order -> abstain when nothing is relevant -> the sentences
+that carry the asked-for fact, verbatim -> say so when none carries it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import dates, snippets, vectors
+from . import answertype, dates, snippets, vectors
 from .errors import QueryError
 from .query import Query, parse
+from .ranking import Candidate, Ranked, coverage, fuse, keep_dense_top, lexical_query, term_patterns
 from .results import Result, SearchResponse
-from .store import ArticleRow
+from .timing import Timings
 
 if TYPE_CHECKING:
+    from .rerank import Reranker
     from .service import LoadedSnapshot
 
 LATEST_MARGIN = 0.08  # how far below the best relevance a newer story may be and still lead
-
-
-_Ranked = tuple[int, float, ArticleRow, float]
-
-
-@dataclass
-class _Candidate:
-    passage_id: int
-    fused: float
-    dense: float  # cosine similarity, -1 when the passage was not in the dense top-N
-    lexical_rank: int | None
+# A further result is shown only when it is nearly as relevant as the first, or has
+# the first's own standard of evidence besides: results #2, #3 and More pages must not
+# drift to stories that merely share the topic.
+FOLLOW_MARGIN = 0.12
 
 
 def _today(now: dt.date | None) -> dt.date:
@@ -45,8 +40,8 @@ def _today(now: dt.date | None) -> dt.date:
 
 async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], question: str, *,
                  k: int = 3, offset: int = 0, now: dt.date | None = None,
-                 min_relevance: float | None = None) -> SearchResponse:
-    timings: dict[str, float] = {}
+                 min_relevance: float | None = None, reranker: Reranker | None = None,
+                 check_facts: bool = True) -> SearchResponse:
     cfg = snap.settings.search
     threshold = cfg.min_relevance if min_relevance is None else min_relevance
     try:
@@ -56,75 +51,69 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
                               snapshot=snap.name, passages_searched=snap.passages)
     today = _today(now)
     intent = dates.parse(query.text, today)
-    t0 = time.perf_counter()
-    qvec = await asyncio.to_thread(encode, query.text)
-    timings["embed"] = (time.perf_counter() - t0) * 1000
-    t0 = time.perf_counter()
-    # One lookup for the snippet weights (query terms) and the FTS5 budget (its tokens).
-    tokens = [t for _, piece_tokens in query.lexical_pieces for t in piece_tokens]
-    dfs = await snap.store.document_frequencies([*query.terms, *tokens])
-    n_passages = snap.passages  # the vector count: one vector per passage
-    timings["fts"] = (time.perf_counter() - t0) * 1000
-    candidates = await _retrieve(snap, query, qvec, dfs, n_passages, timings)
-    t0 = time.perf_counter()
-    ranked = await _rank(snap, candidates, qvec)
-    timings["fusion"] = (time.perf_counter() - t0) * 1000
+    timings = Timings()
+    with timings("embed"):
+        qvec = await asyncio.to_thread(encode, query.text)
+    with timings("fts"):
+        # One lookup for the snippet weights (query terms) and the FTS5 budget (its tokens).
+        tokens = [t for _, piece_tokens in query.lexical_pieces for t in piece_tokens]
+        dfs = await snap.store.document_frequencies([*query.terms, *tokens])
+    candidates = await _retrieve(snap, query, qvec, dfs, timings)
+    with timings("fusion"):
+        ranked = await _rank(snap, candidates, qvec)
+        ranked, texts, sentences = await _rescore(snap, query, qvec, dfs, ranked)
+    if reranker is not None and ranked:
+        with timings("rerank"):
+            ranked, texts = await _rerank(snap, reranker, query, ranked, texts)
     response = SearchResponse(query=query.text, abstained=False, results=[],
                               date_filter=intent.label if intent.filters else None,
                               latest=intent.latest, snapshot=snap.name,
                               passages_searched=snap.passages)
-    relevant = [c for c in ranked if c[1] >= threshold]
+    relevant = _relevant(ranked, threshold)
     if intent.filters:
-        in_range = [c for c in relevant if intent.contains(_date(c[2].published))]
+        in_range = [c for c in relevant if intent.contains(_date(c.article.published))]
         if not in_range and relevant:
             response.notice = f"Nothing in the index matches {intent.label}; showing the closest reports."
         else:
             relevant = in_range
     if not relevant:
         response.abstained = True
-        timings["total"] = sum(timings.values())
-        response.timings_ms = timings
+        response.timings_ms = timings.report()
         return response
     if intent.latest:
-        best = relevant[0][1]
-        lead = [c for c in relevant if c[1] >= best - LATEST_MARGIN]
-        rest = [c for c in relevant if c[1] < best - LATEST_MARGIN]
-        lead.sort(key=lambda c: (c[2].published or "", c[1]), reverse=True)
-        relevant = lead + rest
-        newest = _date(lead[0][2].published)
+        relevant = _newest_first(relevant)
+        newest = _date(relevant[0].article.published)
         if newest and (today - newest).days > cfg.stale_after_days:
             response.notice = (f"The newest report on this in the index is from "
                                f"{newest.isoformat()}; there may be later developments.")
-    t0 = time.perf_counter()
-    page = relevant[offset:offset + k]
-    response.has_more = len(relevant) > offset + k
-    members = await snap.store.story_members({c[2].story_id or c[2].id for c in page})
-    weights = {t: snippets.idf(dfs.get(t, 0), max(n_passages, 1)) for t in query.terms}
-    # The snippet is the best sentence (or two) anywhere in the article: each
-    # sentence's vector was stored at ingest, so scoring them is a dot product.
-    article_sentences = await snap.store.sentences_of_articles(c[2].id for c in page)
-    texts = await snap.store.article_texts(c[2].id for c in page)
-    q = qvec[0].astype(np.float32)
-    for passage_id, relevance, article, fused in page:
-        spans = article_sentences[article.id]
-        pool = sorted(spans)
-        rows = [spans[span] for span in pool]
-        sims = (np.asarray(snap.sentence_vectors[rows], dtype=np.float32) @ q).tolist()
-        snip = snippets.choose(texts[article.id], pool, weights, query.phrases,
-                               max_chars=cfg.snippet_chars, similarities=sims)
-        others = [m for m in members.get(article.story_id or article.id, []) if m.id != article.id]
-        response.results.append(Result(
-            url=article.url, title=article.title, outlet=article.outlet,
-            published=article.published, snippet=snip.text, score=round(fused, 6),
-            relevance=round(relevance, 4), highlights=snip.highlights,
-            leading_ellipsis=snip.leading_ellipsis, trailing_ellipsis=snip.trailing_ellipsis,
-            also_reported_by=[m.url for m in others],
-            also_reported_by_outlets=[m.outlet for m in others],
-            article_id=article.id, passage_id=passage_id, snippet_start=snip.start))
-    timings["snippets"] = (time.perf_counter() - t0) * 1000
-    timings["total"] = sum(timings.values())
-    response.timings_ms = {key: round(v, 3) for key, v in timings.items()}
+    with timings("snippets"):
+        page = relevant[offset:offset + k]
+        response.has_more = len(relevant) > offset + k
+        response.results = await _results(snap, query, qvec, dfs, page, texts, sentences,
+                                          reranker, timings)
+
+    if check_facts and offset == 0:
+        _check_fact(query, response)
+    response.timings_ms = timings.report()
     return response
+
+
+def _relevant(ranked: list[Ranked], threshold: float) -> list[Ranked]:
+    """The stories worth showing: the best one above the threshold, and the rest only
+    while they stay close to it."""
+    above = [r for r in ranked if r.relevance >= threshold]
+    if not above:
+        return []
+    best = max(r.relevance for r in above)
+    return [r for r in above if r is above[0] or r.relevance >= best - FOLLOW_MARGIN]
+
+
+def _newest_first(relevant: list[Ranked]) -> list[Ranked]:
+    best = relevant[0].relevance
+    lead = [c for c in relevant if c.relevance >= best - LATEST_MARGIN]
+    rest = [c for c in relevant if c.relevance < best - LATEST_MARGIN]
+    lead.sort(key=lambda c: (c.article.published or "", c.relevance), reverse=True)
+    return lead + rest
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -137,76 +126,25 @@ def _date(value: str | None) -> dt.date | None:
 
 
 async def _retrieve(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: dict[str, int],
-                    n_passages: int, timings: dict[str, float]) -> list[_Candidate]:
+                    timings: Timings) -> list[Candidate]:
     cfg = snap.settings.search
-    t0 = time.perf_counter()
-    scores, ids = await asyncio.to_thread(vectors.search, snap.vectors, qvec, cfg.dense_k)
-    timings["faiss"] = (time.perf_counter() - t0) * 1000
-    dense_scores = {int(i): float(s) for s, i in zip(scores, ids, strict=True)}
-    t0 = time.perf_counter()
-    lexical: list[tuple[int, float]] = []
-    match = _lexical_query(query, dfs, n_passages, cfg.lexical_max_rows)
-    if match:
-        lexical = await snap.store.lexical(match, cfg.lexical_k, cfg.title_weight)
-    timings["fts"] += (time.perf_counter() - t0) * 1000
-    fused: dict[int, float] = {}
-    for rank, pid in enumerate(dense_scores):
-        fused[pid] = fused.get(pid, 0.0) + cfg.dense_weight / (cfg.rrf_k + rank + 1)
-    lex_rank: dict[int, int] = {}
-    for rank, (pid, _) in enumerate(lexical):
-        lex_rank[pid] = rank
-        fused[pid] = fused.get(pid, 0.0) + cfg.lexical_weight / (cfg.rrf_k + rank + 1)
-    cands = [_Candidate(pid, score, dense_scores.get(pid, -1.0), lex_rank.get(pid))
-             for pid, score in fused.items()]
-    cands.sort(key=lambda c: c.fused, reverse=True)
-    return cands
+    with timings("faiss"):
+        scores, ids = await asyncio.to_thread(vectors.search, snap.vectors, qvec, cfg.dense_k)
+    dense = {int(i): float(s) for s, i in zip(scores, ids, strict=True)}
+    with timings("fts"):
+        lexical: list[tuple[int, float]] = []
+        match = lexical_query(query, dfs, snap.passages, cfg.lexical_max_rows)
+        if match:
+            lexical = await snap.store.lexical(match, cfg.lexical_k, cfg.title_weight)
+    return fuse(dense, lexical)
 
 
-COMMON_SHARE = 0.1  # a word in more than this share of passages adds cost, not ranking
-PHRASE_READ_COST = 1 / 16  # reading a posting's positions, relative to scoring a matched row
-
-
-def _lexical_query(query: Query, dfs: dict[str, int], n: int, max_rows: int) -> str | None:
-    """The FTS5 query with the rarest words and names whose matches fit `max_rows`, or None.
-
-    FTS5 computes bm25 for every passage that matches any piece of the query, so its
-    cost grows with the matches of the commonest piece while bm25 gives a common word
-    almost no weight. Words in more than a tenth of the passages are always left out;
-    then pieces are taken rarest first while their estimated matches fit the budget. A
-    piece of several tokens (a name, or a word such as "ai-generated") matches at most
-    as many passages as its rarest token, and costs the reading of every token's
-    positions besides. When nothing fits, the dense retriever alone ranks: a lexical
-    ranking built from words that are everywhere adds noise, not evidence.
-    """
-    if not query.terms:
-        return query.fts
-    common_limit = max(1000, int(COMMON_SHARE * n))  # small indexes are cheap to score whole
-    if n <= common_limit:
-        return query.fts
-    budgeted: list[tuple[int, float, str]] = []  # (estimated matches, cost, piece)
-    for piece, tokens in query.lexical_pieces:
-        counts = [dfs.get(t, 0) for t in tokens] or [0]
-        matches = min(counts)
-        if len(counts) == 1 and matches > common_limit:
-            continue
-        cost = matches + (PHRASE_READ_COST * sum(counts) if len(counts) > 1 else 0.0)
-        budgeted.append((matches, cost, piece))
-    kept: list[str] = []
-    spent = 0.0
-    for _matches, cost, piece in sorted(budgeted, key=lambda b: (b[0], b[1])):
-        if spent + cost <= max_rows:
-            spent += cost
-            kept.append(piece)
-    return query.fts_of(kept)
-
-
-async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate],
-                qvec: np.ndarray) -> list[_Ranked]:
-    """One (passage id, relevance, article, fused score) per story, best first."""
+async def _rank(snap: LoadedSnapshot, candidates: list[Candidate], qvec: np.ndarray) -> list[Ranked]:
+    """One entry per story, best first."""
     if not candidates:
         return []
     # Lexical-only candidates have no cosine yet: compute it from their stored vectors.
-    missing = [c.passage_id for c in candidates if c.dense < -0.5]
+    missing = [c.passage_id for c in candidates if c.dense is None]
     if missing:
         found = await asyncio.to_thread(snap.reconstruct, missing)
         for c in candidates:
@@ -214,20 +152,149 @@ async def _rank(snap: LoadedSnapshot, candidates: list[_Candidate],
                 c.dense = float(np.dot(found[c.passage_id], qvec[0]))
     # Without their text: only the shown articles' text is read, for their snippets.
     owners = await snap.store.passage_articles(c.passage_id for c in candidates)
-    out: list[_Ranked] = []
-    seen_stories: set[int] = set()
+    cfg = snap.settings.search
+    stories: dict[int, Ranked] = {}
     for c in candidates:
         article = owners.get(c.passage_id)
-        if article is None:  # a vector whose passage was removed (approximate index tombstone)
+        if article is None or c.dense is None:  # a removed passage (approximate index tombstone)
             continue
-        story = article.story_id or article.id
-        if story in seen_stories:
-            continue
-        seen_stories.add(story)
-        out.append((c.passage_id, _relevance(c), article, c.fused))
+        score = c.dense + cfg.lexical_bonus * c.lexical
+        best = stories.get(article.story)
+        if best is None:
+            stories[article.story] = Ranked(c.passage_id, article, c.dense, c.lexical, score)
+        else:
+            best.absorb(c.passage_id, article, c.dense, c.lexical, score)
+    return sorted(stories.values(), key=lambda r: r.score, reverse=True)
+
+
+async def _rescore(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: dict[str, int],
+                   ranked: list[Ranked]) -> tuple[list[Ranked], dict[int, str], dict[int, Sentences]]:
+    """The leading stories re-scored with evidence from their whole article: how close
+    its best sentences come to the question, and how much of the question's terms
+    (names, numbers, rare words) it contains anywhere; the best dense stories are kept
+    in front. Returns the ranking and the texts and sentences it read."""
+    cfg = snap.settings.search
+    head, tail = ranked[:cfg.rescore_k], ranked[cfg.rescore_k:]
+    ids = [r.article.id for r in head]
+    texts = await snap.store.article_texts(ids)
+    spans = await snap.store.sentences_of_articles(ids)
+    sentences = _sentence_similarities(snap, qvec, spans)
+    n = max(snap.passages, 1)
+    weights = {t: snippets.idf(dfs.get(t, 0), n) for t in query.terms}
+    patterns = term_patterns(list(weights))
+    for r in head:
+        r.coverage = coverage(f"{r.article.title} {texts.get(r.article.id, '')}".lower(),
+                              weights, patterns)
+        sims = sentences[r.article.id].sims
+        r.sentence = float(np.mean(sorted(sims)[-2:])) if sims else r.dense
+        r.score += cfg.sentence_weight * r.sentence + cfg.coverage_bonus * r.coverage
+        r.relevance = r.dense + cfg.coverage_relevance * r.coverage
+    head.sort(key=lambda r: r.score, reverse=True)
+    return keep_dense_top(head + tail, cfg.dense_keep, cfg.dense_keep_within), texts, sentences
+
+
+@dataclass
+class Sentences:
+    """An article's sentence spans, in order, and each one's similarity to the question."""
+
+    spans: list[tuple[int, int]]
+    sims: list[float]
+
+
+def _sentence_similarities(snap: LoadedSnapshot, qvec: np.ndarray,
+                           spans: dict[int, dict[tuple[int, int], int]]) -> dict[int, Sentences]:
+    q = qvec[0].astype(np.float32)
+    out = {}
+    for article_id, rows in spans.items():
+        pool = sorted(rows)
+        vecs = np.asarray(snap.sentence_vectors[[rows[s] for s in pool]], dtype=np.float32)
+        out[article_id] = Sentences(pool, (vecs @ q).tolist() if pool else [])
     return out
 
 
-def _relevance(c: _Candidate) -> float:
-    """How well the passage answers the question, on the cosine scale."""
-    return c.dense
+async def _rerank(snap: LoadedSnapshot, reranker: Reranker, query: Query, ranked: list[Ranked],
+                  texts: dict[int, str]) -> tuple[list[Ranked], dict[int, str]]:
+    """The leading stories re-ordered by the cross-encoder's score of their best passage,
+    mixed with their relevance; abstention still uses the relevance alone."""
+    head, tail = ranked[:reranker.settings.candidates], ranked[reranker.settings.candidates:]
+    unread = [r.article.id for r in head if r.article.id not in texts]
+    if unread:
+        texts = {**texts, **await snap.store.article_texts(unread)}
+    passages = await snap.store.passages_by_ids(r.passage_id for r in head)
+    docs = []
+    for r in head:
+        p = passages.get(r.passage_id)
+        text = texts.get(r.article.id, "")
+        docs.append(f"{r.article.title}. {text[p['start']:p['end']] if p else text}")
+    scores = await asyncio.to_thread(reranker.score, query.text, docs)
+    w = reranker.settings.weight
+    for r, model_score in zip(head, scores, strict=True):
+        r.score = w * model_score + (1 - w) * r.relevance
+    head.sort(key=lambda r: r.score, reverse=True)
+    return head + tail, texts
+
+
+async def _results(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: dict[str, int],
+                   page: list[Ranked], texts: dict[int, str], sentences: dict[int, Sentences],
+                   reranker: Reranker | None, timings: Timings) -> list[Result]:
+    cfg = snap.settings.search
+    n = max(snap.passages, 1)
+    members = await snap.store.story_members({c.article.story for c in page})
+    weights = {t: snippets.idf(dfs.get(t, 0), n) for t in query.terms}
+    kind = answertype.question_type(query.text)
+    # The snippet is the best sentence (or two) anywhere in the article: each
+    # sentence's vector was stored at ingest, so scoring them is a dot product.
+    unread = [c.article.id for c in page if c.article.id not in texts]
+    if unread:
+        texts = {**texts, **await snap.store.article_texts(unread)}
+    unscored = [c.article.id for c in page if c.article.id not in sentences]
+    if unscored:
+        spans = await snap.store.sentences_of_articles(unscored)
+        sentences = {**sentences, **_sentence_similarities(snap, qvec, spans)}
+    out = []
+    for c in page:
+        article = c.article
+        pool, sims = sentences[article.id].spans, sentences[article.id].sims
+        if reranker is not None:
+            with timings("rerank"):
+                sims = await _rerank_sentences(reranker, query.text, texts[article.id], pool, sims)
+        snip = snippets.choose(texts[article.id], pool, weights, query.phrases,
+                               max_chars=cfg.snippet_chars, similarities=sims,
+                               title=article.title, kind=kind, question_words=query.word_set)
+        others = [m for m in members.get(article.story, []) if m.id != article.id]
+        out.append(Result(
+            url=article.url, title=article.title, outlet=article.outlet,
+            published=article.published, snippet=snip.text, score=round(c.score, 6),
+            relevance=round(c.relevance, 4), highlights=snip.highlights,
+            leading_ellipsis=snip.leading_ellipsis, trailing_ellipsis=snip.trailing_ellipsis,
+            also_reported_by=[m.url for m in others],
+            also_reported_by_outlets=[m.outlet for m in others],
+            article_id=article.id, passage_id=c.passage_id, snippet_start=snip.start,
+            carries_fact=snip.carries, parts=snip.parts))
+    return out
+
+
+async def _rerank_sentences(reranker: Reranker, question: str, text: str,
+                            pool: list[tuple[int, int]], sims: list[float]) -> list[float]:
+    """The sentence similarities with the cross-encoder's say mixed in for the article's
+    most similar sentences; the rest keep the lowest mixed score so none overtakes them."""
+    top = sorted(range(len(pool)), key=lambda i: sims[i], reverse=True)[:reranker.settings.sentences]
+    scores = await asyncio.to_thread(reranker.score, question, [text[pool[i][0]:pool[i][1]] for i in top])
+    w = reranker.settings.weight
+    mixed = {i: w * sc + (1 - w) * sims[i] for i, sc in zip(top, scores, strict=True)}
+    floor = min(mixed.values(), default=0.0)
+    return [mixed.get(i, min(floor, (1 - w) * sims[i] + w * min(scores, default=0.0)))
+            for i in range(len(pool))]
+
+
+def _check_fact(query: Query, response: SearchResponse) -> None:
+    """A question after a specific fact that no shown quote carries is answered
+    honestly: the closest coverage, flagged as not holding the fact."""
+    kind = answertype.question_type(query.text)
+    if kind is None or kind in answertype.SOFT_TYPES or not response.results:
+        return
+    if response.results[0].carries_fact:
+        return
+    response.abstained = True
+    fact = answertype.FACT_NAMES[kind]
+    response.notice = f"No report in the index gives the {fact}; the closest coverage:"

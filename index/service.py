@@ -13,10 +13,11 @@ from typing import Any
 import aiosqlite
 import numpy as np
 
+from . import display, sentvecs, snapshot, store, vectors
 from . import search as search_mod
-from . import sentvecs, snapshot, store, vectors
 from .embed import Encoder
 from .errors import IndexNotReady, SnapshotError
+from .rerank import Reranker, load_reranker
 from .results import Result, SearchResponse
 from .settings import Settings
 
@@ -104,6 +105,8 @@ class DocketIndex:
         self.last_reload_error: str | None = None
         self._refused: str | None = None  # a snapshot already refused is not re-checked
         self.search_latencies_ms: list[float] = []
+        self.reranker: Reranker | None = None  # loaded by open() when [rerank] names a model
+        self._rerank_tried = False  # a model that failed to load is reported once, not per open
 
     @property
     def snapshot(self) -> LoadedSnapshot:
@@ -118,6 +121,9 @@ class DocketIndex:
     async def open(self) -> DocketIndex:
         """Load the live snapshot; IndexNotReady when there is none."""
         await self.reload_if_changed(force=True)
+        if self.settings.rerank.model and not self._rerank_tried:
+            self._rerank_tried = True
+            self.reranker = await asyncio.to_thread(load_reranker, self.settings.rerank)
         if self._snap is None:
             raise IndexNotReady(self.last_reload_error or
                                 f"no index in {self.settings.data_dir}: run `python -m index ingest --sample`")
@@ -169,7 +175,8 @@ class DocketIndex:
         started = time.perf_counter()
         response = await search_mod.search(snap, self.encoder.encode_query, question,
                                            k=k or self.settings.search.results, offset=offset,
-                                           now=now, min_relevance=min_relevance)
+                                           now=now, min_relevance=min_relevance,
+                                           reranker=self.reranker)
         self.search_latencies_ms = ([*self.search_latencies_ms, (time.perf_counter() - started) * 1000])[-100:]
         return response
 
@@ -189,7 +196,15 @@ class DocketIndex:
                 return []
             results = [r for r in response.results if not since or (r.published or "") >= since]
             results.sort(key=lambda r: r.published or "", reverse=True)
-            return results[:count]
+            results = results[:count]
+            # "…" marks what a quote leaves out of its paragraph (display.omissions).
+            texts = await snap.store.article_texts(r.article_id for r in results)
+            for r in results:
+                text = texts.get(r.article_id)
+                if text is not None and text[r.snippet_start:].startswith(r.snippet):
+                    r.leading_ellipsis, r.trailing_ellipsis = display.omissions(
+                        text, r.snippet_start, r.snippet_start + len(r.snippet))
+            return results
         rows = await snap.store.newest(since=since, until=today.isoformat(), limit=count)
         firsts = await snap.store.first_passages(row.id for row in rows)
         members = await snap.store.story_members(row.story_id or row.id for row in rows)
@@ -198,16 +213,19 @@ class DocketIndex:
             first = firsts.get(row.id)
             lede = ""
             start = 0
+            lead = tail = False
             if first and first["sentences"]:
                 s, e = first["sentences"][0]
                 lede, start = row.text[s:e], s
+                lead, tail = display.omissions(row.text, s, e)
             others = [m for m in members.get(row.story_id or row.id, []) if m.id != row.id]
             out.append(Result(url=row.url, title=row.title, outlet=row.outlet,
                               published=row.published, snippet=lede, score=0.0, relevance=0.0,
                               also_reported_by=[m.url for m in others],
                               also_reported_by_outlets=[m.outlet for m in others],
                               article_id=row.id, passage_id=first["id"] if first else 0,
-                              snippet_start=start, trailing_ellipsis=True))
+                              snippet_start=start, leading_ellipsis=lead,
+                              trailing_ellipsis=tail))
         return out
 
     async def stats(self) -> dict[str, Any]:

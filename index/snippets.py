@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .answertype import AnswerType, carries
 from .text import STOPWORDS, stem, stems, word_spans
 
 
@@ -17,6 +18,9 @@ class Snippet:
     leading_ellipsis: bool = False
     trailing_ellipsis: bool = False
     score: float = 0.0
+    carries: bool = True  # holds the asked-for kind of fact (always True without one)
+    # The article spans the text is made of: one, or two joined by " … ".
+    parts: list[tuple[int, int]] = field(default_factory=list)
 
 
 def idf(df: int, n: int) -> float:
@@ -37,32 +41,104 @@ def sentence_score(sentence: str, weights: dict[str, float], phrases: list[list[
 
 
 LEXICAL_SHARE = 0.6  # weight of query-term overlap next to the sentence's cosine similarity
-LEAD_BONUS = 0.0  # news states the answer early: a bonus for an article's first sentence
+# Question words that also name the article (in its title or first sentence) say which
+# article, not which sentence: they count for this share of their weight.
+IDENTIFYING_SHARE = 0.25
+TYPE_BONUS = 0.15  # a sentence holding the asked-for kind of fact (a number for "how many")
 NEIGHBOUR = 0.5  # a neighbouring sentence joins the snippet when it scores this share of the best
+
+
+def focus_weights(weights: dict[str, float], identifying_text: str) -> dict[str, float]:
+    """The query-term weights with the article-identifying terms scaled down."""
+    named = set(stems(identifying_text))
+    return {t: w * (IDENTIFYING_SHARE if t in named else 1.0) for t, w in weights.items()}
 
 
 def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[str, float],
            phrases: list[list[str]], *, max_chars: int = 300,
            passage_bounds: tuple[int, int] | None = None,
-           similarities: list[float] | None = None) -> Snippet:
-    """The best sentence of a passage, plus a neighbour when it fits and helps.
+           similarities: list[float] | None = None, title: str = "",
+           kind: AnswerType | None = None,
+           question_words: frozenset[str] = frozenset()) -> Snippet:
+    """The sentence of an article that answers the question, plus context when it fits.
 
-    A sentence's score is its cosine similarity to the question (when given) plus
-    a share of the IDF-weighted query terms it contains.
+    A sentence's score is its cosine similarity to the question (when given), plus a
+    share of the IDF-weighted query terms it contains (terms that only identify the
+    article count less), plus a bonus when it holds the kind of fact asked for next to
+    one of the question's other words. When that answering sentence is not the best
+    sentence overall, the quote joins the two ("A … B") if they fit in JOINED_CHARS.
     """
     if not sentences:
         raise ValueError("a passage without sentences")
-    total = sum(weights.values()) or 1.0
-    lexical = [sentence_score(article_text[s:e], weights, phrases) / total for s, e in sentences]
+    lead = article_text[sentences[0][0]:sentences[0][1]]
+    named = set(stems(f"{title} {lead}"))
+    focus = {t: w * (IDENTIFYING_SHARE if t in named else 1.0) for t, w in weights.items()}
+    total = sum(focus.values()) or 1.0
+    texts = [article_text[s:e] for s, e in sentences]
+    stem_sets = [set(stems(t)) for t in texts]
+    lexical = [sentence_score(t, focus, phrases) / total for t in texts]
+    answering = _answering(texts, stem_sets, kind, question_words,
+                           [t for t in weights if t not in named], similarities)
+    bonus = [TYPE_BONUS if a else 0.0 for a in answering]
     if similarities is not None:
-        scores = [sim + LEXICAL_SHARE * lex for sim, lex in zip(similarities, lexical, strict=True)]
-        first = article_text.find(article_text.strip()[:1]) if article_text.strip() else 0
-        scores = [sc + (LEAD_BONUS if s <= first else 0.0)
-                  for sc, (s, _) in zip(scores, sentences, strict=True)]
+        scores = [sim + LEXICAL_SHARE * lex + b
+                  for sim, lex, b in zip(similarities, lexical, bonus, strict=True)]
     else:
-        scores = lexical
+        scores = [lex + b for lex, b in zip(lexical, bonus, strict=True)]
     # Earlier sentences win ties: news puts the answer first.
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    if kind is not None and any(answering) and not answering[best]:
+        answer = max((i for i, a in enumerate(answering) if a), key=lambda i: (scores[i], -i))
+        return _joined(article_text, sentences, best, answer, weights, max_chars,
+                       passage_bounds, scores)
+    lo, hi = _extend(sentences, scores, best, max_chars, similarities is not None)
+    snip = _snippet(article_text, sentences, [(lo, hi)], weights, passage_bounds, scores)
+    snip.carries = kind is None or any(answering[lo:hi + 1])
+    return snip
+
+
+# The words that ask for the kind of fact are not what the fact must stand next to:
+# "what did the court rule" is answered by a ruling, wherever the article says "ruled".
+CUE_STEMS = {
+    AnswerType.RULING: frozenset(stem(w) for w in (
+        "rule", "ruling", "decide", "decision", "hold", "find", "conclude", "say", "win", "won",
+        "lose", "lost", "prevail", "verdict", "outcome", "finally")),
+    AnswerType.MONEY: frozenset(stem(w) for w in ("much", "money", "cost", "amount", "sum")),
+    AnswerType.NUMBER: frozenset(stem(w) for w in ("many", "number")),
+    AnswerType.DATE: frozenset(stem(w) for w in ("date", "day", "year", "month", "time")),
+}
+# How far below the article's most similar sentence an answering sentence may score when
+# the question shares no words with the article beyond its names.
+UNFOCUSED_MARGIN = 0.05
+JOINED_CHARS = 400  # two sentences from different parts of an article, joined by " … "
+JOINER = " … "
+
+
+def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | None,
+               question_words: frozenset[str], focus_terms: list[str],
+               similarities: list[float] | None) -> list[bool]:
+    """Which sentences hold the asked-for kind of fact about what the question asks.
+
+    The fact must stand next to one of the question's own words that do not merely
+    name the article (the "settle" of "how much did X pay to settle"), when the article
+    contains any of them; an article worded wholly differently from the question is
+    judged by the kind of fact alone."""
+    if kind is None:
+        return [False] * len(texts)
+    typed = [carries(t, kind, question_words) for t in texts]
+    cues = CUE_STEMS.get(kind, frozenset())
+    present = {t for t in focus_terms if t not in cues and any(t in s for s in stem_sets)}
+    if similarities is None:
+        return [ty and (not present or bool(s & present)) for ty, s in zip(typed, stem_sets, strict=True)]
+    # Otherwise the fact must be in one of the sentences closest to the question.
+    best = max(similarities)
+    return [ty and (bool(s & present) or sim >= best - UNFOCUSED_MARGIN)
+            for ty, s, sim in zip(typed, stem_sets, similarities, strict=True)]
+
+
+def _extend(sentences: list[tuple[int, int]], scores: list[float], best: int, max_chars: int,
+            scored: bool) -> tuple[int, int]:
+    """The best sentence grown by neighbours while they help and fit."""
     lo = hi = best
     length = sentences[best][1] - sentences[best][0]
     while True:
@@ -77,18 +153,43 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
         s, e = sentences[idx]
         new_length = max(sentences[hi][1], e) - min(sentences[lo][0], s)
         # Add a neighbour if it is nearly as good, or if the best sentence alone is very short.
-        good = gain >= scores[best] * NEIGHBOUR if similarities is not None else gain > 0
+        good = gain >= scores[best] * NEIGHBOUR if scored else gain > 0
         if new_length > max_chars or (not good and length >= max_chars // 2):
             break
         lo, hi = min(lo, idx), max(hi, idx)
         length = new_length
-    start, end = sentences[lo][0], sentences[hi][1]
-    text = article_text[start:end]
+    return lo, hi
+
+
+def _joined(article_text: str, sentences: list[tuple[int, int]], best: int, answer: int,
+            weights: dict[str, float], max_chars: int, passage_bounds: tuple[int, int] | None,
+            scores: list[float]) -> Snippet:
+    """The best sentence and the answering one: one run when they are neighbours, two
+    joined by " … " when apart and both fit, else the answering sentence alone."""
+    first, second = sorted((best, answer))
+    lengths = sentences[first][1] - sentences[first][0], sentences[second][1] - sentences[second][0]
+    if second == first + 1 and sentences[second][1] - sentences[first][0] <= max(max_chars, JOINED_CHARS):
+        runs = [(first, second)]
+    elif sum(lengths) + len(JOINER) <= JOINED_CHARS:
+        runs = [(first, first), (second, second)]
+    else:
+        runs = [(answer, answer)]
+    snip = _snippet(article_text, sentences, runs, weights, passage_bounds, scores)
+    snip.carries = True
+    return snip
+
+
+def _snippet(article_text: str, sentences: list[tuple[int, int]], runs: list[tuple[int, int]],
+             weights: dict[str, float], passage_bounds: tuple[int, int] | None,
+             scores: list[float]) -> Snippet:
+    parts = [(sentences[lo][0], sentences[hi][1]) for lo, hi in runs]
+    text = JOINER.join(article_text[s:e] for s, e in parts)
+    start, end = parts[0][0], parts[-1][1]
     bounds = passage_bounds or (sentences[0][0], sentences[-1][1])
     return Snippet(start=start, end=end, text=text, highlights=highlight(text, weights),
                    leading_ellipsis=start > bounds[0] or start > 0,
                    trailing_ellipsis=end < len(article_text.rstrip()),
-                   score=max(scores))
+                   score=max(scores), parts=parts)
 
 
 def highlight(text: str, weights: dict[str, float]) -> list[tuple[int, int]]:

@@ -114,6 +114,11 @@ class ArticleRow:
     content_hash: str
     story_id: int | None
 
+    @property
+    def story(self) -> int:
+        """The story the article belongs to: syndicated copies share their first copy's id."""
+        return self.story_id or self.id
+
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> ArticleRow:
         return cls(id=row["id"], url=row["url"], title=row["title"], outlet=row["outlet"],

@@ -164,7 +164,7 @@ def test_very_long_snippets_stay_within_every_limit() -> None:
     assert len(embed.title or "") <= safetext.EMBED_TITLE_MAX
     for block in desc.split("\n\n"):
         quote = block.split("\n")[0].replace("**", "")
-        assert quote.endswith("filed briefs. …”"), quote  # cut after a sentence, marked
+        assert quote.endswith("filed briefs.…”"), quote  # cut after a sentence, marked
 
 
 def test_one_enormous_word_is_cut_by_characters() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from index.query import parse
-from index.search import _lexical_query
+from index.ranking import lexical_query as _lexical_query
 from index.text import stem
 
 

@@ -1,0 +1,183 @@
+"""What kind of fact a question asks for, and whether a sentence carries one.
+
+Rules, not a model: "how many" wants a number, "how much ... pay/settle/damages" a
+money amount, "when" a date, "who" a name the question does not already give,
+"which court" or "where" a court or a place, "why" a reason. A sentence carries
+the type when it holds such a span. Snippet choice rewards those sentences, and a
+question whose type no retrieved sentence carries is answered with a notice that
+the index does not report that fact.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from .text import STOPWORDS
+
+
+class AnswerType(Enum):
+    MONEY = "money"
+    NUMBER = "number"
+    DATE = "date"
+    WHO = "who"
+    PLACE = "place"
+    REASON = "reason"
+    RULING = "ruling"
+
+
+# Kinds a quote is steered towards but never judged by: a reason can be worded in too
+# many ways for a sentence's lack of "because" to mean the article gives none.
+SOFT_TYPES = frozenset({AnswerType.REASON})
+
+# What the missing fact is called in "No report in the index gives the ...".
+FACT_NAMES = {
+    AnswerType.MONEY: "amount",
+    AnswerType.NUMBER: "number",
+    AnswerType.DATE: "date",
+    AnswerType.WHO: "name",
+    AnswerType.PLACE: "court or place",
+    AnswerType.REASON: "reason",
+    AnswerType.RULING: "ruling",
+}
+
+_MONEY_CUE = re.compile(
+    r"\b(?:how much|what (?:was|is|were|are) the (?:amount|sum|fine|penalty|price|figure)|"
+    r"what amount|what sum|how big (?:a|was|is) (?:the )?(?:fine|settlement|payout|deal))\b"
+    r"|\b(?:damages|fined?|penalt(?:y|ies)|payout|compensation|paid|pay|pays|paying|cost|"
+    r"worth|valued?|price|dollars|euros|pounds|yen|cough(?:ed)? up|shell(?:ed)? out|fork(?:ed)? out)\b",
+    re.I)
+_HOW_MUCH = re.compile(r"\bhow much\b|\bhow big\b|\bwhat (?:amount|sum|figure)\b", re.I)
+_MONEY_CONTEXT = re.compile(
+    r"\b(?:pay|paid|pays|paying|settle|settled|settlement|damages|fined|penalty|cost|"
+    r"costs|worth|value|valued|price|invest|invested|investment|deal|compensation|seek|seeking|"
+    r"sought|award|awarded|owe|owed|dollars|euros|pounds|yen|money|cash|payout|license|"
+    r"licensing|licence|per (?:work|book|song|title)|cough|shell|fork|spend|spent)\w*\b", re.I)
+_HOW_MANY = re.compile(r"\bhow many\b|\bnumber of\b|\bhow much (?:data|content|text|music)\b"
+                       r"|\bwhat (?:share|percentage|percent|proportion)\b", re.I)
+_WHEN = re.compile(r"^\W*when\b|\bwhen (?:did|was|is|were|will|does|do|has|had|are|would|could|should)\b"
+                   r"|\bwhat (?:date|day|year|month|time)\b|\bwhich (?:date|day|year|month)\b"
+                   r"|\bhow long ago\b|\bsince when\b", re.I)
+_WHO = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:judge|company|companies|firm|firms|lawyer|lawyers|"
+                  r"person|people|publisher|publishers|outlet|outlets|author|authors|artist|artists|"
+                  r"label|labels|studio|studios|group|groups|official|minister|agency|plaintiffs?|"
+                  r"defendants?)\b|\bwhat (?:judge|company|firm|publisher|outlet|group|agency)\b"
+                  r"|\bname of the\b", re.I)
+_WHERE = re.compile(r"\bwhere\b|\b(?:which|what) (?:court|country|city|state|jurisdiction|venue)\b"
+                    r"|\bin what court\b", re.I)
+# "what did the Third Circuit rule", "did Raw Story win its appeal", "how did the court decide".
+_RULING = re.compile(r"\b(?:what|how) did (?:the |a |an )?[\w .'’-]{0,40}?\b(?:rule|decide|hold|find|conclude|"
+                     r"say in (?:its|the|their) (?:ruling|decision|opinion))\b"
+                     r"|\bdid (?:the )?[\w .'’-]{0,40}?\b(?:win|lose|prevail)\b"
+                     r"|\bwho won\b|\bwhat was the (?:ruling|verdict|decision|outcome)\b", re.I)
+_WHY = re.compile(r"\bwhy\b|\bwhat (?:was|is) the reason\b|\bfor what reason\b|\bhow come\b", re.I)
+
+
+_YES_NO = re.compile(r"^\W*(?:so\s+|and\s+|but\s+|wait\s+|ok\s+|hey\s+)*(?:did|does|do|is|was|were|are|"
+                     r"has|have|had|will|would|can|could|should|shall|may|might)\b", re.I)
+_FINE_NOUN = re.compile(r"\b(?:a|the|its|their|what|any|biggest|largest|record) fines?\b|\bfined\b", re.I)
+
+
+def question_type(text: str) -> AnswerType | None:
+    """The type of fact the question asks for, or None for open questions."""
+    q = text.strip()
+    if _HOW_MANY.search(q):
+        return AnswerType.NUMBER
+    if _HOW_MUCH.search(q):
+        money = _MONEY_CONTEXT.search(q) or _FINE_NOUN.search(q)
+        return AnswerType.MONEY if money else AnswerType.NUMBER
+    if _RULING.search(q):
+        return AnswerType.RULING
+    if _YES_NO.search(q):
+        # "did X renew the deal when it ran out?" asks yes or no: "when" is a conjunction.
+        return None
+    if _WHEN.search(q):
+        return AnswerType.DATE
+    if _WHERE.search(q):
+        return AnswerType.PLACE
+    if _WHO.search(q):
+        return AnswerType.WHO
+    if _WHY.search(q):
+        return AnswerType.REASON
+    if (re.search(r"\b(?:damages|penalty|payout)\b", q, re.I) or _FINE_NOUN.search(q)) and re.search(
+            r"\b(?:what|how)\b", q, re.I):
+        return AnswerType.MONEY
+    return None
+
+
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+                 r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
+                 r"fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|"
+                 r"trillions?|dozens?|half|quarter|a third|two-thirds")
+_NUMBER_RE = re.compile(rf"(?<![\w.])\d[\d,.]*\b|\b(?:{_NUMBER_WORDS})\b", re.I)
+_MONEY_RE = re.compile(
+    r"[$€£¥₩]\s?\d|\b\d[\d,.]*\s?(?:million|billion|thousand|m|bn|k)?\s?"
+    r"(?:dollars|euros|pounds|yen|yuan|renminbi|won|rupees|crore|lakh|kronor|kroner|francs|usd|eur|gbp|rmb|cny|jpy|inr)\b"
+    r"|\b(?:US|C|A|NZ|HK|R)\$\s?\d"
+    r"|\b(?:USD|EUR|GBP|JPY)\s?\d", re.I)
+_MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_DATE_RE = re.compile(
+    rf"\b(?:{_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:{_MONTHS})\b|\b(?:19|20)\d\d\b"
+    rf"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    rf"|\b(?:in|since|by|until|from|last|early|late|mid-?)\s+(?:{_MONTHS})\b"
+    r"|\b(?:yesterday|last week|last month|last year|earlier this (?:year|month|week))\b", re.I)
+_PLACE_RE = re.compile(
+    r"\b(?:court|tribunal|circuit|district|judge|jury|high court|supreme court|federal|state|"
+    r"in [A-Z][a-z]+|Delaware|California|New York|Manhattan|San Francisco|London|Munich|Hamburg|"
+    r"Tokyo|Beijing|Paris|Delhi|Ontario|Washington|Texas|Massachusetts|Illinois)\b")
+_RULING_RE = re.compile(
+    r"\b(?:ruled|rules|held|holds|found|finds|decided|dismissed|dismisses|granted|grants|denied|"
+    r"denies|sided|affirmed|affirms|reversed|reverses|upheld|upholds|tossed|threw out|thrown out|"
+    r"rejected|rejects|struck down|allowed|allows|ordered|orders|concluded|concludes|won|lost|"
+    r"ruling|verdict|decision|judgment)\b", re.I)
+# An amount, a date or a count that the report says was not made public answers the
+# question honestly: "the terms were not disclosed".
+_UNDISCLOSED_RE = re.compile(
+    r"\b(?:not|n't|never) (?:been |be |yet )?(?:disclosed|made public|revealed|announced|released|"
+    r"set|scheduled)\b|\b(?:undisclosed|unspecified|unknown|confidential)\b|\bdeclined to (?:say|disclose|comment|give)\b"
+    r"|\bdid not (?:say|disclose|give|reveal|specify)\b|\bwithout (?:disclosing|giving)\b", re.I)
+_REASON_RE = re.compile(
+    r"\b(?:because|since|due to|owing to|in order to|so that|as a result|on the grounds|"
+    r"the reason|arguing|argued|argues|claims?|claimed|alleg\w+|said|says|found that|held that|"
+    r"ruled that|reasoned|citing|cited|after|for)\b", re.I)
+# A name: a run of capitalized words or initialisms ("Judge William Alsup", "Getty Images").
+_NAME_RE = re.compile(r"\b[A-Z][\w'’&.-]*(?:\s+(?:[A-Z][\w'’&.-]*|of|and|de|v\.))*")
+
+
+# "which judge", "who is the lawyer": the answer names the role.
+_ROLES = frozenset({"judge", "lawyer", "attorney", "minister", "ceo", "founder", "spokesperson",
+                    "spokesman", "spokeswoman", "president", "chief", "commissioner", "senator",
+                    "magistrate"})
+
+
+def carries(sentence: str, kind: AnswerType, question_words: frozenset[str] = frozenset()) -> bool:
+    """Whether the sentence holds a span of the asked-for type.
+
+    For WHO the name must not be one the question already gives (lowercased words).
+    """
+    if kind in (AnswerType.MONEY, AnswerType.NUMBER, AnswerType.DATE) and _UNDISCLOSED_RE.search(sentence):
+        return True
+    if kind is AnswerType.MONEY:
+        return bool(_MONEY_RE.search(sentence))
+    if kind is AnswerType.NUMBER:
+        return bool(_NUMBER_RE.search(_DATE_RE.sub(" ", sentence)))
+    if kind is AnswerType.DATE:
+        return bool(_DATE_RE.search(sentence))
+    if kind is AnswerType.RULING:
+        return bool(_RULING_RE.search(sentence))
+    if kind is AnswerType.PLACE:
+        if "court" in question_words and not re.search(r"\b(?:court|tribunal|circuit)\b", sentence, re.I):
+            return False  # "which court": a sentence that names no court does not answer
+        return bool(_PLACE_RE.search(sentence))
+    if kind is AnswerType.REASON:
+        return bool(_REASON_RE.search(sentence))
+    roles = _ROLES & question_words
+    if roles and not roles & {w.lower().strip(".,'’") for w in sentence.split()}:
+        return False  # "which judge": a sentence that names no judge does not answer
+    for match in _NAME_RE.finditer(sentence):
+        parts = {w.lower().strip(".,'’") for w in match.group(0).split()}
+        parts -= STOPWORDS  # "The", "In", "But" at a sentence's start are not names
+        if parts and not parts <= question_words:
+            return True
+    return False
