@@ -59,9 +59,22 @@ class SearchSettings:
     dense_k: int = 50
     lexical_k: int = 50
     lexical_max_rows: int = 4000
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    # A story's score: its best cosine similarity plus lexical_bonus times its bm25
+    # relative to the question's best lexical match.
+    lexical_bonus: float = 0.1
+    # The dense_keep stories dense search ranks highest stay in the first
+    # dense_keep_within places whatever the lexical bonus does.
+    dense_keep: int = 3
+    dense_keep_within: int = 5
+    # The first rescore_k stories are re-scored with evidence from their whole article:
+    # sentence_weight times the mean similarity of its two sentences closest to the
+    # question, and coverage_bonus times its coverage of the question's terms (the
+    # IDF-weighted share found anywhere in it) are added to the ranking score, and
+    # coverage_relevance of it to the relevance that abstention compares with min_relevance.
+    rescore_k: int = 20
+    sentence_weight: float = 1.0
+    coverage_bonus: float = 0.1
+    coverage_relevance: float = 0.0
     title_weight: float = 2.0
     results: int = 3
     # Abstain when the best relevance falls below this. Derived from data with
