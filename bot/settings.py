@@ -10,6 +10,7 @@ line or error message can show it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -26,6 +27,9 @@ OWNERS_ENV = "DOCKET_OWNER_IDS"
 ENV_PREFIX = "DOCKET__BOT__"
 
 QUESTION_MAX_CHARS = 300  # the /ask option's limit, fixed by the issue and the command schema
+# /latest's days and count options go from 1 to these, in Discord and in the terminal session.
+LATEST_DAYS_MAX = 3650
+LATEST_COUNT_MAX = 10
 
 
 class Secret:
@@ -164,6 +168,8 @@ def _coerce(name: str, value: Any) -> Any:
         return _bool(value, where)
     if isinstance(default, tuple):
         return _strings(value, where)
+    if isinstance(value, bool):  # TOML true is not 1
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
     try:
         if isinstance(default, int):
             return int(value)
@@ -208,6 +214,10 @@ def load_bot_settings(config: Path | None = None,
 
 
 def _validate(s: BotSettings) -> None:
+    for f in fields(s):
+        value = getattr(s, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"bot.{f.name} must be a finite number, not {value}")
     positive = {"cooldown_rate": s.cooldown_rate, "cooldown_per_s": s.cooldown_per_s,
                 "max_concurrent_searches": s.max_concurrent_searches,
                 "reload_interval_s": s.reload_interval_s,
@@ -220,8 +230,9 @@ def _validate(s: BotSettings) -> None:
             raise ConfigError(f"bot.{name} must be greater than 0, not {value}")
     if s.max_waiting_searches < 0:
         raise ConfigError(f"bot.max_waiting_searches must be 0 or more, not {s.max_waiting_searches}")
-    if not 1 <= s.latest_count <= 10:
-        raise ConfigError(f"bot.latest_count must be between 1 and 10, not {s.latest_count}")
+    if not 1 <= s.latest_count <= LATEST_COUNT_MAX:
+        raise ConfigError(f"bot.latest_count must be between 1 and {LATEST_COUNT_MAX}, "
+                          f"not {s.latest_count}")
     if not -1.0 <= s.topic_min_similarity <= 1.0:
         raise ConfigError("bot.topic_min_similarity is a cosine similarity, between -1 and 1")
     if s.guild_ready_timeout_s < 0:

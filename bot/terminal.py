@@ -26,10 +26,12 @@ from index.sources import sample_dir
 from . import textforms
 from .reindex import ReindexRunning
 from .service import DocketService
+from .settings import LATEST_COUNT_MAX, LATEST_DAYS_MAX
 
 log = logging.getLogger(__name__)
 
-_OPTION = re.compile(r"^(days|count):(\d+)$")
+_OPTION = re.compile(r"^(days|count):(.*)$", re.IGNORECASE)
+_OPTION_MAX = {"days": LATEST_DAYS_MAX, "count": LATEST_COUNT_MAX}  # as the slash command's
 
 
 async def ensure_index(service: DocketService, err: TextIO) -> None:
@@ -116,8 +118,7 @@ class Session:
         return textforms.answer_text(response, color=self.color, offset=offset)
 
     async def latest(self, rest: str) -> str:
-        days: int | None = None
-        count: int | None = None
+        options: dict[str, int] = {}
         words = []
         try:
             tokens = shlex.split(rest)
@@ -125,12 +126,20 @@ class Session:
             tokens = rest.split()
         for token in tokens:
             match = _OPTION.match(token)
-            if match and match[1] == "days":
-                days = max(1, int(match[2]))
-            elif match:
-                count = min(10, max(1, int(match[2])))
-            else:
+            if match is None:
                 words.append(token)
+                continue
+            name, value = match[1].lower(), match[2]
+            high = _OPTION_MAX[name]
+            wanted = f"{name}: expected a whole number from 1 to {high}"
+            try:
+                number = int(value)
+            except ValueError:  # refused, never read as part of the topic
+                return f"{wanted}, not {value!r}."
+            if not 1 <= number <= high:
+                return f"{wanted}, not {number}."
+            options[name] = number
+        days, count = options.get("days"), options.get("count")
         topic = " ".join(words) or None
         results = await self.service.latest(topic, days=days, count=count)
         return textforms.latest_text(results, topic=topic, days=days, color=self.color)
