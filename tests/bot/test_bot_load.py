@@ -5,8 +5,10 @@ Discord's 3-second window and answered; p50/p95 printed (`-s`) and recorded as p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import shutil
 import statistics
 import threading
 import time
@@ -28,6 +30,7 @@ from fakediscord import FakeUser, InteractionRecord
 
 from bot.render import NOTHING_FOUND
 from index.embed import Encoder
+from index.sources import sample_dir
 
 pytestmark = [pytest.mark.asyncio(loop_scope="function"), pytest.mark.slow]
 
@@ -43,6 +46,9 @@ MARKER = dict(
           "it would appeal the licensing order."))
 # Answered from the sample and from the synthetic corpus alike (the marker only by the latter).
 QUESTIONS = [JAPAN, MARKER_QUESTION, "Which authors sued Anthropic?"]
+# The sample articles that answer JAPAN and the Anthropic question.
+ANSWERING_ARTICLES = ("japan-asks-openai-sora2.html", "bartz-anthropic-fair-use-ruling.md",
+                      "anthropic-settlement-ap.html")
 # Only the sample has the Disney story; used where no reindex runs.
 QUESTIONS_50 = [*QUESTIONS, "What did Disney agree with OpenAI?"]
 # Searches at once: two cores, and the query embedding and FAISS run in worker threads.
@@ -157,68 +163,89 @@ async def test_200_questions_during_a_full_reindex_are_acknowledged_answered_and
         encoder: Encoder, sample_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
         record_property: Callable[[str, object], None], monkeypatch: pytest.MonkeyPatch) -> None:
     caplog.set_level(logging.INFO)
-    # The reindex reads a larger corpus (the sample's sentences, recombined) plus one marker
-    # article that the live (sample) snapshot does not have.
+    # The reindex reads a larger corpus (the sample's sentences, recombined), the sample
+    # articles that answer QUESTIONS (recombined sentences may miss them as the sample grows)
+    # and one marker article that the live (sample) snapshot does not have.
     corpus = synthetic_corpus(tmp_path / "corpus", 10)
+    for name in ANSWERING_ARTICLES:
+        shutil.copy(sample_dir() / name, corpus / name)
     write_article(corpus, "zorblatt", **MARKER)
-    # Only the reindex itself swaps snapshots here (no periodic reload in between).
+    # Only the reindex itself swaps snapshots here (no periodic reload or feed tick between).
     async with running_docket(encoder, sample_copy, tmp_path / "state",
                               settings_changes={"sources": (str(corpus),)},
-                              reload_interval_s=3600, **LOAD_CONFIG) as d:
+                              reload_interval_s=3600, feed_interval_s=3600, **LOAD_CONFIG) as d:
         fake, index = d.fake, d.service.index
-        # The real ingest runs and publishes; the reindexer's swap to the new snapshot is
-        # held until half of the questions are answered, so that it falls inside the load
-        # whatever this machine's speed.
-        halfway = threading.Event()
+        loop = asyncio.get_running_loop()
+        # The real ingest runs and publishes, in an order that no machine's speed can change:
+        # it starts embedding only once the questions are sent (so they meet two busy cores);
+        # the reindexer's swap to the new snapshot waits until half of them are answered; and
+        # the questions after the first three quarters wait for the swap. So the swap falls
+        # inside the load, with searches still running around it.
+        embedding, load_sent, halfway = threading.Event(), threading.Event(), threading.Event()
         real_ingest = d.service.reindexer.ingest_fn
         ingested: dict[str, float] = {}
 
-        async def ingest_then_wait_for_halfway(*args: Any, **kwargs: Any) -> Any:
-            summary = await real_ingest(*args, **kwargs)
-            ingested["at"] = time.monotonic()
+        async def ingest_in_step_with_the_load(*args: Any, progress: Any, **kwargs: Any) -> Any:
+            def held_progress(stage: str, done: int, total: int) -> None:
+                progress(stage, done, total)
+                if stage == "embedding" and not embedding.is_set():
+                    embedding.set()
+                    load_sent.wait(60)
+
+            summary = await real_ingest(*args, progress=held_progress, **kwargs)
+            ingested["at"] = time.monotonic()  # the loop's clock, from the ingest's thread
             await asyncio.to_thread(halfway.wait, 60)
             return summary
 
-        d.service.reindexer.ingest_fn = ingest_then_wait_for_halfway
+        d.service.reindexer.ingest_fn = ingest_in_step_with_the_load
         old_name, old_passages = index.snapshot.name, index.snapshot.passages
         users = askers(d, 50)
-        loop = asyncio.get_running_loop()
 
         # When the live snapshot changed (the reindexer's reload returned True).
         swap: dict[str, float] = {}
+        swapped = asyncio.Event()
         real_reload = index.reload_if_changed
 
         async def noting_the_swap(*, force: bool = False) -> bool:
-            swapped = await real_reload(force=force)
-            if swapped:
+            changed = await real_reload(force=force)
+            if changed:
                 swap.setdefault("at", loop.time())
-            return swapped
+                swapped.set()
+            return changed
 
         monkeypatch.setattr(index, "reload_if_changed", noting_the_swap)
+        real_ask = d.service.ask
+        searches = [0]
+
+        async def late_searches_wait_for_the_swap(*args: Any, **kwargs: Any) -> Any:
+            searches[0] += 1
+            if searches[0] > 150:
+                with contextlib.suppress(TimeoutError):  # no swap: the test fails below
+                    await asyncio.wait_for(swapped.wait(), 60)
+            return await real_ask(*args, **kwargs)
+
+        monkeypatch.setattr(d.service, "ask", late_searches_wait_for_the_swap)
         rec = await fake.dispatch_slash("reindex", {"full": True}, user=fake.owner,
                                         bypass_permission_gate=True)
         started = await rec.wait_for_reply(timeout=10)
         assert started["content"].startswith("⏳ full reindex started by")
         run = d.service.reindexer.current
         assert run is not None
-        # Ask while the ingest embeds: the swap falls somewhere in the middle of the load.
-        await fake.wait_until(lambda: run.stage == "embedding" or not run.running,
-                              timeout=30)
-        assert run.running, "the reindex finished before the load started: make it larger"
-        load_started = time.monotonic()
+        assert await asyncio.to_thread(embedding.wait, 60), "the reindex never started embedding"
+        assert run.running and run.stage == "embedding"
 
         def release_at_halfway(answered: int) -> None:
             if answered >= 100:
                 halfway.set()
 
+        load_started = time.monotonic()
+        load_sent.set()  # the 200 are dispatched at once, just below
         figures = await ask_concurrently(d, users, 200, on_reply=release_at_halfway)
         load_ended = time.monotonic()
         print(f"\n[load] the ingest ran for {ingested.get('at', load_ended) - load_started:.1f}s "
               f"of the {load_ended - load_started:.1f}s load")
-        assert "at" in ingested and ingested["at"] < load_ended, \
-            "the ingest outlasted the load: make the corpus smaller"
         await asyncio.wait_for(d.service.reindexer.wait(), 60)
-        assert "at" in swap
+        assert "at" in ingested and "at" in swap and ingested["at"] < swap["at"]
         final = await rec.wait_for(lambda m: m["content"].startswith("✅"), timeout=15)
         new_name, new_passages = index.snapshot.name, index.snapshot.passages
         assert new_name != old_name and new_passages != old_passages
