@@ -128,9 +128,16 @@ async def serve(bot: DocketBot, token: Secret) -> int:
     """Log in and run until closed (SIGTERM or SIGINT close the bot cleanly)."""
     loop = asyncio.get_running_loop()
     handled = []
+    stopping: list[asyncio.Future[None]] = []  # held so the close task is not collected
+
+    def stop(signum: signal.Signals) -> None:
+        if not stopping:
+            log.info("%s: stopping (answers in progress may finish first)", signum.name)
+        stopping.append(asyncio.ensure_future(bot.close()))
+
     for signum in (signal.SIGTERM, signal.SIGINT):
         try:
-            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+            loop.add_signal_handler(signum, stop, signum)
             handled.append(signum)
         except (NotImplementedError, RuntimeError):  # not on this platform
             pass
@@ -149,6 +156,7 @@ async def serve(bot: DocketBot, token: Secret) -> int:
         await bot.close()
         for signum in handled:
             loop.remove_signal_handler(signum)
+        log.info("stopped")
     return EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -25,6 +26,34 @@ from .views import DYNAMIC_ITEMS
 log = logging.getLogger(__name__)
 
 COGS = ("bot.cogs.ask", "bot.cogs.news", "bot.cogs.admin", "bot.cogs.feeds")
+
+# At shutdown, answers being worked on get this long to reach Discord; the rest are dropped.
+ANSWER_GRACE_S = 3.0
+# The tasks discord.py runs a slash command, a button press or a chat message's handlers in.
+_ANSWERING_TASKS = ("CommandTree-invoker", "discord-ui-dynamic-item-", "discord-ui-view-dispatch-",
+                    "discord-ui-modal-dispatch-", "discord.py: on_message")
+
+
+def answering_tasks() -> set[asyncio.Task[object]]:
+    """The tasks now answering a command, a button press or a chat question (not this one)."""
+    current = asyncio.current_task()
+    return {t for t in asyncio.all_tasks()
+            if t is not current and not t.done() and t.get_name().startswith(_ANSWERING_TASKS)}
+
+
+async def finish_answers(grace_s: float) -> None:
+    """Wait up to `grace_s` for answers in flight (and any begun meanwhile); cancel the rest."""
+    deadline = time.monotonic() + grace_s
+    if pending := answering_tasks():
+        log.info("finishing %d answer(s) in progress", len(pending))
+    while pending and (left := deadline - time.monotonic()) > 0:
+        await asyncio.wait(pending, timeout=left)
+        pending = answering_tasks()
+    if pending:
+        log.warning("dropping %d answer(s) still in progress at shutdown", len(pending))
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=1.0)
 
 
 class DiscordPoster:
@@ -94,7 +123,7 @@ class DocketBot(commands.Bot):
                                      config.guild_id)
         self.started = started if started is not None else time.perf_counter()
         self.ready_seconds = None
-        self._closed = False
+        self._closing: asyncio.Future[None] | None = None
         self.poster = DiscordPoster(self)
         self.feed_ticks = 0
         self.reload_index.change_interval(seconds=config.reload_interval_s)
@@ -165,12 +194,29 @@ class DocketBot(commands.Bot):
         await self.wait_until_ready()
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+        """Stop: background work first, answers in flight get `ANSWER_GRACE_S` to finish, then
+        the gateway, the HTTP session and the service's databases and threads are closed.
+
+        Every caller (a signal, `async with`, `serve`'s cleanup) awaits the same shutdown;
+        a caller that is cancelled does not cancel it.
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._shutdown())
+        await asyncio.shield(self._closing)
+
+    async def _shutdown(self) -> None:
+        # Feed polls and reindexes stop now (they run in their own threads, which are
+        # stopped and waited for); the gateway stays up while answers finish.
+        loops = [t for t in (self.reload_index.get_task(), self.feed_tick.get_task())
+                 if t is not None and not t.done()]
         self.reload_index.cancel()
         self.feed_tick.cancel()
+        stop_reindex = asyncio.ensure_future(self.service.reindexer.close())
         try:
+            await finish_answers(ANSWER_GRACE_S)
+            if loops:
+                await asyncio.wait(loops)
+            await stop_reindex
             await super().close()
         finally:
             await self.service.close()

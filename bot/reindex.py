@@ -140,6 +140,9 @@ class Reindexer:
             run.reloaded = await self.index.reload_if_changed()
             if summary.published and not run.reloaded and self.index.last_reload_error:
                 run.error = f"the new snapshot was refused: {self.index.last_reload_error}"
+        except asyncio.CancelledError:
+            run.error = "stopped: the bot is shutting down"
+            raise
         except IngestBusy:
             run.error = "another ingest (maybe a scheduled one) is running; try again later"
         except DocketError as exc:
@@ -156,11 +159,49 @@ class Reindexer:
             log.info("reindex finished: %s", run.summary.line())
         return run
 
-    def close(self) -> None:
-        if self.current is not None and self.current.running:
-            # The ingest thread is a daemon: exiting abandons the build unpublished, and the
-            # next ingest cleans it up. The live snapshot is never touched.
-            log.warning("shutting down during a reindex started by %s", self.current.started_by)
+    async def close(self) -> None:
+        """Stop a running reindex and wait for its thread to close what it opened."""
+        task = self._task
+        if task is None or task.done():
+            return
+        # Abandoning a build is safe: it was never published, the next ingest removes
+        # what is left of it, and the live snapshot is never touched.
+        log.warning("shutting down during a reindex started by %s: the unfinished build is "
+                    "dropped, the live snapshot stays", self.current.started_by
+                    if self.current is not None else "?")
+        task.cancel()
+        await asyncio.wait({task})
+
+
+# How long a stopped worker thread gets to unwind (close its databases, its HTTP session).
+STOP_WAIT_S = 3.0
+
+
+class _ThreadLoop:
+    """The task a worker thread's event loop runs, so another thread can cancel it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[object] | None = None
+        self._cancelled = False
+
+    async def run(self, make: Callable[[], Awaitable[T]]) -> T:
+        with self._lock:
+            if self._cancelled:
+                raise asyncio.CancelledError
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+        return await make()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self._loop is not None and self._task is not None:
+                try:
+                    self._loop.call_soon_threadsafe(self._task.cancel)
+                except RuntimeError:  # its loop is closed: the work has ended
+                    pass
 
 
 async def in_daemon_thread(make: Callable[[], Awaitable[T]], *, name: str = "docket-reindex") -> T:
@@ -168,14 +209,20 @@ async def in_daemon_thread(make: Callable[[], Awaitable[T]], *, name: str = "doc
 
     Not `asyncio.to_thread`: the default executor's threads are joined when the bot's
     loop shuts down, so a stop during a long reindex would hang until it finished.
+    Cancelling the awaiting task cancels the coroutine in the thread too, and waits (up
+    to STOP_WAIT_S) until the thread's loop has unwound: the databases and connections the
+    work opened are closed by the time this raises CancelledError.
     """
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
+    worker = _ThreadLoop()
 
     def settle(outcome: tuple[T] | None, error: BaseException | None) -> None:
         if future.done():
             return
-        if error is not None:
+        if isinstance(error, asyncio.CancelledError):
+            future.cancel()
+        elif error is not None:
             future.set_exception(error)
         else:
             assert outcome is not None
@@ -185,7 +232,8 @@ async def in_daemon_thread(make: Callable[[], Awaitable[T]], *, name: str = "doc
         outcome: tuple[T] | None = None
         error: BaseException | None = None
         try:
-            outcome = (asyncio.run(_call(make)),)
+            with asyncio.Runner() as runner:
+                outcome = (runner.run(worker.run(make)),)
         except BaseException as exc:  # handed to the awaiting task, which classifies it
             error = exc
         try:
@@ -194,11 +242,15 @@ async def in_daemon_thread(make: Callable[[], Awaitable[T]], *, name: str = "doc
             pass
 
     threading.Thread(target=target, name=name, daemon=True).start()
-    return await future
-
-
-async def _call(make: Callable[[], Awaitable[T]]) -> T:
-    return await make()
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        if not future.done():
+            worker.cancel()
+            await asyncio.wait({future}, timeout=STOP_WAIT_S)
+            if not future.done():
+                log.warning("%s did not stop within %.0fs", name, STOP_WAIT_S)
+        raise
 
 
 def default_sources(settings: Settings) -> list[str]:

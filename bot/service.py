@@ -168,7 +168,7 @@ class DocketService:
         return self.reindexer.start(full=full, by=by, by_id=by_id)
 
     async def close(self) -> None:
-        self.reindexer.close()
+        await self.reindexer.close()
         await self.feeds.close()
         await self.index.close()
         await self.feedback.close()
