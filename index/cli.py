@@ -316,8 +316,8 @@ async def cmd_latest(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"topic": args.topic, "days": args.days, "notice": notice,
                           "results": [r.to_json() for r in results]}, ensure_ascii=False))
-    elif notice:
-        print(notice)
+    elif notice:  # dates as the results show them; the JSON keeps ISO dates
+        print(display.human_dates(notice))
     else:
         for i, r in enumerate(results, 1):
             print(format_result(i, r))
