@@ -14,7 +14,9 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +30,7 @@ from bot.service import DocketService, open_service
 from bot.settings import BotSettings, Secret
 from index.embed import Encoder
 from index.settings import Settings, load_settings
-from index.snapshot import MANIFEST, current_name, snapshots_dir
+from index.snapshot import DB_FILE, MANIFEST, current_name, snapshots_dir
 from index.sources import sample_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -168,6 +170,15 @@ def published_manifest(data_dir: Path) -> dict[str, Any]:
     manifest: dict[str, Any] = json.loads(
         (snapshots_dir(data_dir) / name / MANIFEST).read_text(encoding="utf-8"))
     return manifest
+
+
+def published_outlets(data_dir: Path) -> Counter[str]:
+    """Articles per outlet in the live snapshot, read from its SQLite file directly."""
+    name = current_name(data_dir)
+    assert name is not None, f"no published snapshot in {data_dir}"
+    db = snapshots_dir(data_dir) / name / DB_FILE
+    with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)) as conn:
+        return Counter(outlet for (outlet,) in conn.execute("SELECT outlet FROM articles"))
 
 
 def sample_subset(target: Path, count: int) -> Path:

@@ -10,7 +10,17 @@ import time
 from pathlib import Path
 
 import pytest
-from docket_harness import CONFIG, JAPAN, REPO, bot_config, index_settings, sample_subset
+from docket_harness import (
+    CONFIG,
+    JAPAN,
+    REPO,
+    bot_config,
+    index_settings,
+    published_manifest,
+    published_outlets,
+    sample_article_count,
+    sample_subset,
+)
 
 from bot import terminal
 from bot.service import open_service
@@ -38,14 +48,16 @@ def test_terminal_session_answers_from_a_pipe(sample_copy: Path, tmp_path: Path)
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert out.startswith("Docket, terminal mode (no DISCORD_TOKEN): 42 articles")
+    # Expected counts from the corpus's files and the snapshot's manifest and tables.
+    articles, passages = sample_article_count(), published_manifest(sample_copy)["passages"]
+    assert out.startswith(f"Docket, terminal mode (no DISCORD_TOKEN): {articles} articles")
     assert "Ready in" in out.splitlines()[0]
     assert "“The Japanese government has lodged a formal request with OpenAI" in out
     assert "1. Japan formally asks OpenAI to keep Sora 2 from infringing anime and manga" in out
     assert "\n  4. " in out  # /more continued the numbering
     assert "Latest developments on “music”" in out and "Warner Music settles with Suno" in out
-    assert "articles 42 · passages 148" in out
-    assert "GamesRadar+: 2" in out
+    assert f"articles {articles:,} · passages {passages:,}" in out
+    assert f"GamesRadar+: {published_outlets(sample_copy)['GamesRadar+']}" in out
     assert "I found nothing in the news index about that." in out
     assert "Unknown command /bogus" in out
     assert "never read" not in out and "\x1b[" not in out

@@ -18,6 +18,7 @@ from docket_harness import (
     index_settings,
     public_bot_messages,
     running_docket,
+    sample_article_count,
 )
 from feedsite import FeedSite, Item, rss
 
@@ -120,7 +121,8 @@ async def test_a_new_story_reaches_each_subscribed_channel_once_on_topic_and_pin
             await ticks(d, 2)
             for channel in (fake.general, fake.bot_commands, sports):
                 assert public_bot_messages(fake, channel) == []
-            assert d.service.index.snapshot.manifest["articles"] == 43
+            # The sample's articles and the baseline story.
+            assert d.service.index.snapshot.manifest["articles"] == sample_article_count() + 1
 
             site.serve("/wire.xml", rss([BASELINE, SONGS, HOSTILE]))
             await fake.wait_until(lambda: len(public_bot_messages(fake, fake.general)) == 2,
