@@ -51,6 +51,9 @@ class FeedDesk:
         self._state: FeedState | None = None
         self._state_lock = asyncio.Lock()
         self._synced = False
+        # Configured feeds removed here: left out of the listing until the bot restarts
+        # (when the feeds file adds them back), as /feeds remove tells its user.
+        self._removed: set[str] = set()
         self.polls = 0
         self.last_report: PollReport | None = None
 
@@ -101,7 +104,7 @@ class FeedDesk:
         except ConfigError as exc:
             log.warning("feeds file unreadable: %s", exc)
             configured = []
-        return merge_listing(rows, configured)
+        return merge_listing(rows, [c for c in configured if c.url not in self._removed])
 
     async def latest_announcement(self) -> int:
         """The newest announcement's id (0 when none): where a new subscription starts."""
@@ -141,6 +144,7 @@ class FeedDesk:
                                 added_by=added_by)
         row = await state.feed(url)
         assert row is not None
+        self._removed.discard(url)
         return row, not existed
 
     async def remove(self, url: str) -> FeedRow | None:
@@ -151,6 +155,7 @@ class FeedDesk:
         row = await state.feed(url)
         if row is not None:
             await state.remove_feed(url)
+            self._removed.add(url)
         return row
 
     async def enable(self, url: str) -> FeedRow | None:
