@@ -262,16 +262,17 @@ def feed_health(feed: FeedRow) -> tuple[str, str]:
     """A feed as an embed field: its name, and its health in a few short lines."""
     name = st.fit_escaped(feed.title or urlsplit(feed.url).netloc or feed.url,
                           st.EMBED_FIELD_NAME_MAX)
-    if not feed.enabled:
-        state = (f"⛔ disabled: {st.fit_escaped(feed.disabled_reason or 'by an owner', 60)} "
-                 f"after {feed.consecutive_failures} failures in a row · `/feeds enable` "
-                 f"turns it back on")
-    elif feed.consecutive_failures:
-        state = (f"⚠️ {feed.consecutive_failures} failure"
-                 f"{'s' if feed.consecutive_failures != 1 else ''} in a row "
+    # One state per feed, worded as `python -m index sources` words it (FeedRow.health_text).
+    health = feed.health
+    if health == "disabled":
+        after = f" after {feed.failures_in_a_row}" if feed.consecutive_failures else ""
+        state = (f"⛔ disabled: {st.fit_escaped(feed.disabled_reason or 'turned off', 60)}{after}"
+                 f" · `/feeds enable` turns it back on")
+    elif health == "failing":
+        state = (f"⚠️ failing: {feed.failures_in_a_row} "
                  f"({st.fit_escaped(feed.last_status or '?', 60)}); backing off")
-    elif feed.last_fetch is None:
-        state = "⏳ not polled yet"
+    elif health == "never fetched":
+        state = "⏳ never fetched"
     else:
         state = f"✅ ok ({st.fit_escaped(feed.last_status or 'ok', 40)})"
     lines = [state,
