@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import os
 import time
@@ -13,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 
 from .errors import SourceError
-from .netguard import AddressPolicy, GuardedResolver
+from .netguard import AddressPolicy, GuardedResolver, guarded_url
 from .settings import FetchSettings
 
 log = logging.getLogger(__name__)
@@ -89,8 +88,9 @@ class Fetcher:
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
             try:
-                self._check_literal(parts.hostname)
-                result = await self._one(current, parts.hostname, headers)
+                # Refused, or rewritten to the canonical address, before aiohttp sees it.
+                target = guarded_url(current, self.policy)
+                result = await self._one(target, parts.hostname, headers)
             except SourceError as exc:
                 raise SourceError(exc.reason, f"{where}: {exc}") from None
             if 300 <= result.status < 400 and result.status != 304:
@@ -104,14 +104,6 @@ class Fetcher:
             return result
         raise SourceError("too_many_redirects",
                           f"{url}: more than {self.settings.max_redirects} redirects")
-
-    def _check_literal(self, host: str) -> None:
-        # aiohttp skips the resolver for IP literals, so check them here.
-        try:
-            ip = ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            return
-        self.policy.check(host, str(ip))
 
     async def _one(self, url: str, host: str, headers: dict[str, str]) -> FetchResult:
         assert self._session is not None
