@@ -211,9 +211,8 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                            prune=args.prune, progress=bar.update if bar else None)
     if bar:
         bar.close()
-    for failure in summary.failures:
-        print(f"failed: {failure['source']}: {failure['reason']}: {failure['message']}",
-              file=sys.stderr)
+    for failure in summary.failures:  # each message names its source once, in words
+        print(f"failed: {failure['message']}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary.to_json()))
     else:
@@ -441,31 +440,39 @@ async def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
-    from .feedstate import FeedState
+    from .feedconfig import feed_listing
 
-    state = await FeedState.open(settings.data_dir)
-    try:
-        feeds = await state.feeds()
-    finally:
-        await state.close()
+    feeds = await feed_listing(settings)
     if args.json:
         print(json.dumps([f.to_json() for f in feeds]))
         return EXIT_OK
     if not feeds:
-        print("no feeds yet (config/feeds.toml, `python -m index feeds add URL`)")
+        print("no feeds: add some to config/feeds.toml or with `python -m index feeds add URL`")
     for f in feeds:
-        health = "ok" if f.enabled else f"DISABLED ({f.disabled_reason})"
-        print(f"{f.url}\n   {f.title or '-'} · {health} · last fetch {f.last_fetch or 'never'} "
-              f"({f.last_status or '-'}) · last new item {f.last_new_item or 'never'} · "
-              f"{f.consecutive_failures} failures in a row · {f.articles} articles")
+        details = [f.title or "-", f.health_text()]
+        if f.health == "disabled":
+            details.append("`python -m index feeds enable URL` turns it back on")
+        if f.last_fetch is None:
+            details.append(f"every {max(1, f.interval_s // 60)} min")
+        else:
+            details += [f"last fetch {f.last_fetch}", f"last new item {f.last_new_item or 'never'}",
+                        f"{f.articles} article{'s' if f.articles != 1 else ''}"]
+        print(f"{f.url}\n   " + " · ".join(details))
     return EXIT_OK
 
 
 async def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from .feedconfig import configured_feeds, feeds_file, sync_config_feeds
     from .feedstate import FeedState
 
+    configured = configured_feeds(settings)
+    if args.action == "remove" and args.url in {f.url for f in configured}:
+        print(f"{args.url} is listed in {feeds_file()}: remove it there (the next poll would "
+              "add it back)", file=sys.stderr)
+        return EXIT_USAGE
     state = await FeedState.open(settings.data_dir)
     try:
+        await sync_config_feeds(state, settings, configured)  # configured feeds are feeds
         if args.action == "add":
             if not args.url.startswith(("http://", "https://")):
                 print("a feed URL starts with http:// or https://", file=sys.stderr)
