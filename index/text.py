@@ -43,12 +43,23 @@ STOPWORDS = frozenset(
 _stemmer = snowballstemmer.stemmer("porter")
 
 
+# Discord mentions: @everyone and @here (not inside an address such as press@here.example),
+# users <@id> and <@!id>, roles <@&id>, channels <#id>.
+_MENTION_RE = re.compile(r"(?<![\w@])@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>", re.IGNORECASE)
+
+
+def strip_mentions(text: str) -> str:
+    """`text` without Discord mentions: they name people and channels, not what is asked."""
+    return _MENTION_RE.sub(" ", text)
+
+
 def clean_question(text: str) -> str:
-    """Normalize a user's question: NFKC, no invisible or control characters, single spaces."""
+    """Normalize a user's question: NFKC, no invisible or control characters, no Discord
+    mentions, single spaces."""
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE_RE.sub("", text)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    return " ".join(text.split())
+    return " ".join(strip_mentions(text).split())
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -10,6 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from index.text import clean_question
+
 from ..answers import chat_question
 from ..settings import QUESTION_MAX_CHARS
 
@@ -85,6 +87,9 @@ class Ask(commands.Cog):
         question = chat_question(message, me)
         if question is None:
             return
+        # Other mentions (@everyone, roles, channels) are not part of the question either:
+        # a message of mentions only gets the hint, like a bare mention of the bot.
+        question = clean_question(question)
         await self.bot.answers.chat(message, question[:QUESTION_MAX_CHARS])
 
 
