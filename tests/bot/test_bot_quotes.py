@@ -22,15 +22,11 @@ from index.results import Result, SearchResponse
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-# Every paragraph of these articles is one line of the stored text; the Sora article's
-# second paragraph is the one a search for "Sora" quotes.
-SORA_PARAGRAPHS = [
-    "The weather in San Francisco was mild this week, and several downtown offices reopened "
-    "after long renovations that had kept staff at home since the spring.",
-    "OpenAI said its Sora video app will let film studios and other rights holders opt in "
-    "before their characters can be generated, reversing the opt-out policy it launched with.",
-    "Japanese publishers and the Motion Picture Association had asked for the change within "
-    "days of the launch, citing videos that copied well-known characters.",
+# Every paragraph of these articles is one sentence, and one line of the stored text.
+SORA_PARAGRAPHS = [  # short enough that any two fit in a lede (display.LEDE_CHARS)
+    "The weather in San Francisco was mild this week, and several downtown offices reopened.",
+    "OpenAI said its Sora video app will let film studios opt in before their characters appear.",
+    "Japanese publishers had asked for the change, citing videos that copied well-known characters.",
 ]
 LABEL_PARAGRAPHS = [
     "An independent record label has licensed its whole back catalogue to an AI music company "
@@ -198,13 +194,19 @@ def test_a_trailing_ellipsis_never_wraps_onto_a_line_of_its_own(words: int) -> N
 
 @pytest.mark.asyncio(loop_scope="function")
 async def test_latest_quotes_mark_no_omission_for_whole_paragraphs(service: DocketService) -> None:
-    # Without a topic each lede is its article's first paragraph, whole; on "Sora" the quote
-    # is the Sora article's second paragraph, whole: nothing is left out of either.
-    cases = [(None, [LABEL_PARAGRAPHS[0], SORA_PARAGRAPHS[0]]), ("Sora", [SORA_PARAGRAPHS[1]])]
-    for topic, paragraphs in cases:
-        results = await service.latest(topic)
-        assert sorted(r.snippet for r in results) == sorted(paragraphs)
-        expected = sorted(f"“{p}”" for p in paragraphs)
+    # Every paragraph here is one sentence, so every quote of whole sentences is made of
+    # whole paragraphs: without a topic each lede is its article's first paragraph; on
+    # "Sora" the quote starts at a later paragraph. Nothing is left out of any of them.
+    everything = await service.latest(None)
+    assert sorted(r.snippet for r in everything) == sorted([LABEL_PARAGRAPHS[0],
+                                                            SORA_PARAGRAPHS[0]])
+    on_sora = await service.latest("Sora")
+    assert on_sora and on_sora[0].snippet_start > 0  # quoted from the middle of the article
+    for topic, results in ((None, everything), ("Sora", on_sora)):
+        for r in results:
+            assert all(line in LABEL_PARAGRAPHS + SORA_PARAGRAPHS
+                       for line in r.snippet.split("\n")), r.snippet
+        expected = sorted("“" + " ".join(r.snippet.split()) + "”" for r in results)
         assert sorted(terminal_ledes(textforms.latest_text(results, topic=topic,
                                                            days=None))) == expected
         description = render.latest_embed(results, topic=topic, days=None).description or ""
