@@ -74,8 +74,8 @@ async def test_latest_marks_only_what_a_quote_leaves_out_of_its_paragraph(
     on_sora = await index.latest("Sora")
     assert on_sora and on_sora[0].snippet_start > 0
     assert all(line in SORA for line in on_sora[0].snippet.split("\n"))
-    shown = " ".join(on_sora[0].snippet.split())
-    assert cli.format_result(1, on_sora[0]).splitlines()[0] == f"1. “{shown}”"
+    whole = " ".join(on_sora[0].snippet.split())
+    assert cli.format_result(1, on_sora[0]).splitlines()[0] == f"1. “{whole}”"
 
 
 @pytest.mark.asyncio(loop_scope="function")
