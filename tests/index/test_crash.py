@@ -9,8 +9,8 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -73,69 +73,158 @@ def _moved_but_not_pointed_to(data_dir: Path, base: str) -> bool:
     return (data_dir / "CURRENT.tmp").exists()
 
 
-# The ingest runs in this helper: the real CLI, with two windows that are too short to hit
-# by polling (after the manifest is written; after CURRENT.tmp is written, before it replaces
-# CURRENT) widened by a pause. Nothing else is changed.
+# The ingest runs in this helper: the real CLI, plus one line in a marker file before and
+# after each step, so that the test knows where a kill landed. When CRASH_HOLD_AT names a
+# marker, the process holds still right after writing it (and a line "held") until it is
+# killed: the test kills at that moment whatever the machine's speed, and no window has to
+# be hit by timing. For the hold inside the embedding, the encode call is split in two
+# halves (only then), with the marker between them.
 HELPER = """
-import sys, time
-import index.snapshot as snapshot
+import functools, inspect, os, sys, threading
 
-PAUSE = 2.0
-_write_manifest, _fsync_file = snapshot.write_manifest, snapshot._fsync_file
+import numpy
+
+_FD = os.open(os.environ["CRASH_MARKS"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+_HOLD_AT = os.environ.get("CRASH_HOLD_AT", "")
 
 
-def write_manifest(directory, info):
-    manifest = _write_manifest(directory, info)
-    time.sleep(PAUSE)
-    return manifest
+def mark(event):
+    os.write(_FD, (event + "\\n").encode())
+    if event == _HOLD_AT:
+        os.write(_FD, b"held\\n")
+        threading.Event().wait()  # until the test kills this process
+
+
+def around(owner, name, before, after):
+    original = getattr(owner, name)
+    if inspect.iscoroutinefunction(original):
+        @functools.wraps(original)
+        async def wrapper(*args, **kwargs):
+            mark(before)
+            result = await original(*args, **kwargs)
+            mark(after)
+            return result
+    else:
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            mark(before)
+            result = original(*args, **kwargs)
+            mark(after)
+            return result
+    setattr(owner, name, wrapper)
+
+
+import index.cli, index.embed, index.ingest, index.snapshot, index.vectors
+
+_encode = index.embed.Encoder.encode
+
+
+def encode_in_halves(self, texts, *args, **kwargs):
+    half = len(texts) // 2
+    first = _encode(self, texts[:half], *args, **kwargs)
+    mark("embedded half")
+    return numpy.concatenate([first, _encode(self, texts[half:], *args, **kwargs)])
+
+
+if _HOLD_AT == "embedded half":
+    index.embed.Encoder.encode = encode_in_halves
+around(index.snapshot, "start_build", "building", "build")
+around(index.ingest, "collect", "collect", "collected")
+around(index.cli, "make_encoder", "model", "model loaded")
+around(index.embed, "ensure_onnx_export", "model export", "model export ready")
+around(index.embed.Encoder, "encode", "embed", "embedded")
+around(index.vectors, "save", "faiss", "faiss written")
+around(index.snapshot, "write_manifest", "manifest", "manifest written")
+around(index.snapshot, "publish", "publish", "published")
+_fsync_file = index.snapshot._fsync_file
 
 
 def fsync_file(path):
     _fsync_file(path)
     if path.name == "CURRENT.tmp":
-        time.sleep(PAUSE)
+        mark("current.tmp written")
 
 
-snapshot.write_manifest, snapshot._fsync_file = write_manifest, fsync_file
-from index.cli import main
-
-sys.exit(main(sys.argv[1:]))
+index.snapshot._fsync_file = fsync_file
+sys.exit(index.cli.main(sys.argv[1:]))
 """
 
-# moment -> (condition to wait for, range of a random extra delay after it, in seconds)
-MOMENTS: dict[str, tuple[Callable[[Path, str], bool], tuple[float, float]]] = {
-    "build directory created": (_started, (0.0, 0.0)),
-    "loading the model or embedding": (_started, (1.0, 5.0)),
-    "vector file being written": (_vectors_written, (0.0, 0.0)),
-    "manifest written, not yet published": (_manifest_written, (0.0, 0.0)),
-    "snapshot moved into place, CURRENT not yet switched": (_moved_but_not_pointed_to, (0.0, 0.0)),
+
+@dataclass(frozen=True)
+class Moment:
+    """Where a kill lands: the ingest holds still after marker `hold`; when `seen` is given,
+    the kill comes as soon as that is on disk (the hold is then a backstop: the ingest cannot
+    get past it); afterwards the last marker written must be one of `phase`."""
+
+    hold: str
+    phase: frozenset[str]
+    seen: Callable[[Path, str], bool] | None = None
+
+
+MOMENTS: dict[str, Moment] = {
+    # From the build directory's creation (the base snapshot being copied) to the model load.
+    "build directory created": Moment(
+        "model export ready", frozenset({"building", "build", "collect", "collected", "model",
+                                         "model export", "model export ready"}), _started),
+    # Inside the model load: its export found and checked, the inference session not built.
+    "loading the model": Moment("model export ready", frozenset({"model export ready"})),
+    # Inside the encode call: half of the batch's sentences embedded, the rest not.
+    "embedding": Moment("embedded half", frozenset({"embedded half"})),
+    # From the vector file's appearance to the manifest's being written.
+    "vector file being written": Moment(
+        "manifest", frozenset({"faiss", "faiss written", "manifest"}), _vectors_written),
+    "manifest written, not yet published": Moment(
+        "manifest written", frozenset({"manifest written"}), _manifest_written),
+    "snapshot moved into place, CURRENT not yet switched": Moment(
+        "current.tmp written", frozenset({"current.tmp written"}), _moved_but_not_pointed_to),
 }
 
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _kill_ingest_at(moment: str, data: Path, corpus: Path, helper: Path, poll) -> None:
-    """Start the ingest, wait for the moment, SIGKILL it; fail if it ends on its own first."""
+def _markers(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def _kill_ingest_at(moment: str, data: Path, corpus: Path, tmp: Path, poll) -> list[str]:
+    """Start the ingest, wait for the moment, SIGKILL it; fail if it ends on its own first or
+    if the kill landed anywhere else. Returns the markers the ingest wrote."""
     base = snapshot.current_name(data) or ""
-    condition, (low, high) = MOMENTS[moment]
+    spec = MOMENTS[moment]
+    helper, marks = tmp / "killable_ingest.py", tmp / "ingest.marks"
+    marks.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKET")}
     env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))})
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+                "CRASH_MARKS": str(marks), "CRASH_HOLD_AT": spec.hold})
     helper.write_text(HELPER, encoding="utf-8")
     proc = subprocess.Popen([sys.executable, str(helper), "--data-dir", str(data), "ingest",
                              str(corpus)], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def reached() -> bool:
+        if proc.poll() is not None:
+            return True
+        if spec.seen is not None:
+            return spec.seen(data, base)
+        return "held" in _markers(marks)
+
     try:
-        seen = poll(lambda: condition(data, base) or proc.poll() is not None, timeout=120)
+        seen = poll(reached, timeout=120)
         assert seen and proc.poll() is None, f"the ingest ended before '{moment}'"
-        time.sleep(random.Random(moment).uniform(low, high))
         proc.send_signal(signal.SIGKILL)
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
+    events = _markers(marks)
+    landed = [e for e in events if e != "held"][-1:]
+    assert landed and landed[0] in spec.phase, f"killed after {landed}, not at '{moment}': {events}"
+    if spec.seen is not None:
+        assert spec.seen(data, base), f"the state that '{moment}' names is gone: {events}"
+    return events
 
 
 @pytest.mark.asyncio
@@ -144,7 +233,7 @@ async def test_killed_ingest_leaves_the_last_snapshot_serving_and_the_next_inges
         moment, base_copy, crash_corpus, encoder, settings_for, live, run_cli, poll, tmp_path):
     data = base_copy
     base = live(data).name
-    _kill_ingest_at(moment, data, crash_corpus, tmp_path / "killable_ingest.py", poll)
+    _kill_ingest_at(moment, data, crash_corpus, tmp_path, poll)
 
     # The published snapshot is still the previous one, and it is whole.
     assert live(data).name == base
