@@ -117,33 +117,57 @@ async def evaluate(index: Searcher, qa: list[dict[str, Any]], *, k: int = 5,
     return report
 
 
-async def calibrate(index: Searcher, qa: list[dict[str, Any]]) -> dict[str, Any]:
+REFUSAL_COST = 3.0  # refusing an answerable question, against answering an unanswerable one
+
+
+async def calibrate(index: Searcher, qa: list[dict[str, Any]], *,
+                    refusal_cost: float = REFUSAL_COST) -> dict[str, Any]:
     """The abstention threshold that best separates answerable from unanswerable questions.
 
-    Each question's best relevance is measured with abstention off; the threshold
-    maximizing balanced accuracy is the midpoint of the widest such gap.
+    Each question's best relevance is measured with the threshold off. A question the
+    search already declines for want of the asked-for fact (an amount, a date) counts as
+    declined at every threshold, so the threshold is set by the questions only relevance
+    can tell apart. The threshold minimizes refusal_cost times the share of answerable
+    questions refused plus the share of unanswerable ones answered: a refusal hides
+    evidence the index has, while a wrong answer still shows cited quotes a reader can
+    judge. Among equal costs the midpoint of the widest gap wins.
     """
     pos: list[float] = []
     neg: list[float] = []
+    pos_declined = neg_declined = 0
     for item in qa:
         response = await index.search(item["question"], k=1, min_relevance=-1.0)
         score = response.results[0].relevance if response.results else -1.0
-        (pos if item["_urls"] else neg).append(score)
+        declined = bool(response.abstained)
+        if item["_urls"]:
+            pos_declined += declined
+            if not declined:
+                pos.append(score)
+        else:
+            neg_declined += declined
+            if not declined:
+                neg.append(score)
+    n_pos, n_neg = len(pos) + pos_declined, len(neg) + neg_declined
     candidates = sorted(set(pos + neg))
-    best: tuple[float, float, float] | None = None  # (balanced accuracy, gap, threshold)
+    best: tuple[float, float, float, float] | None = None  # (-cost, gap, threshold, balanced acc.)
     for lo, hi in itertools.pairwise(candidates):
         t = (lo + hi) / 2
-        answered = sum(s >= t for s in pos) / max(len(pos), 1)
-        abstained = sum(s < t for s in neg) / max(len(neg), 1)
-        key = ((answered + abstained) / 2, hi - lo, t)
+        refused = (sum(s < t for s in pos) + pos_declined) / max(n_pos, 1)
+        answered_wrongly = sum(s >= t for s in neg) / max(n_neg, 1)
+        key = (-(refusal_cost * refused + answered_wrongly), hi - lo, t,
+               (1 - refused + 1 - answered_wrongly) / 2)
         if best is None or key[:2] > best[:2]:
             best = key
+    low_tail = sorted(pos)[:max(1, len(pos) // 20)]
     return {"threshold": round(best[2], 4) if best else None,
-            "balanced_accuracy": best[0] if best else None,
-            "answerable": {"n": len(pos), "min": min(pos, default=None), "median":
-                           statistics.median(pos) if pos else None},
-            "unanswerable": {"n": len(neg), "max": max(neg, default=None), "median":
-                             statistics.median(neg) if neg else None}}
+            "balanced_accuracy": best[3] if best else None,
+            "answerable": {"n": n_pos, "declined_for_missing_fact": pos_declined,
+                           "min": min(pos, default=None),
+                           "p5": low_tail[-1] if pos else None,
+                           "median": statistics.median(pos) if pos else None},
+            "unanswerable": {"n": n_neg, "declined_for_missing_fact": neg_declined,
+                             "max": max(neg, default=None),
+                             "median": statistics.median(neg) if neg else None}}
 
 
 def format_report(report: dict[str, Any]) -> str:

@@ -27,11 +27,11 @@ if TYPE_CHECKING:
     from .rerank import Reranker
     from .service import LoadedSnapshot
 
-LATEST_MARGIN = 0.08  # how far below the best relevance a newer story may be and still lead
+LATEST_MARGIN = 0.10  # how far below the best relevance a newer story may be and still lead
 # A further result is shown only when it is nearly as relevant as the first, or has
 # the first's own standard of evidence besides: results #2, #3 and More pages must not
 # drift to stories that merely share the topic.
-FOLLOW_MARGIN = 0.12
+FOLLOW_MARGIN = 0.25
 
 
 def _today(now: dt.date | None) -> dt.date:
@@ -89,8 +89,10 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     with timings("snippets"):
         page = relevant[offset:offset + k]
         response.has_more = len(relevant) > offset + k
+        # "What's the latest on X", "what happened in March": news says what happened first.
+        lead = intent.latest or intent.filters
         response.results = await _results(snap, query, qvec, dfs, page, texts, sentences,
-                                          reranker, timings)
+                                          reranker, timings, prefer_lead=lead)
 
     if check_facts and offset == 0:
         _check_fact(query, response)
@@ -109,6 +111,7 @@ def _relevant(ranked: list[Ranked], threshold: float) -> list[Ranked]:
 
 
 def _newest_first(relevant: list[Ranked]) -> list[Ranked]:
+    """The stories nearly as relevant as the best one, newest first, then the rest."""
     best = relevant[0].relevance
     lead = [c for c in relevant if c.relevance >= best - LATEST_MARGIN]
     rest = [c for c in relevant if c.relevance < best - LATEST_MARGIN]
@@ -236,7 +239,8 @@ async def _rerank(snap: LoadedSnapshot, reranker: Reranker, query: Query, ranked
 
 async def _results(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: dict[str, int],
                    page: list[Ranked], texts: dict[int, str], sentences: dict[int, Sentences],
-                   reranker: Reranker | None, timings: Timings) -> list[Result]:
+                   reranker: Reranker | None, timings: Timings, *,
+                   prefer_lead: bool = False) -> list[Result]:
     cfg = snap.settings.search
     n = max(snap.passages, 1)
     members = await snap.store.story_members({c.article.story for c in page})
@@ -260,7 +264,8 @@ async def _results(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: di
                 sims = await _rerank_sentences(reranker, query.text, texts[article.id], pool, sims)
         snip = snippets.choose(texts[article.id], pool, weights, query.phrases,
                                max_chars=cfg.snippet_chars, similarities=sims,
-                               title=article.title, kind=kind, question_words=query.word_set)
+                               title=article.title, kind=kind, question_words=query.word_set,
+                               prefer_lead=prefer_lead and kind is None)
         others = [m for m in members.get(article.story, []) if m.id != article.id]
         out.append(Result(
             url=article.url, title=article.title, outlet=article.outlet,

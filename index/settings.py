@@ -79,7 +79,7 @@ class SearchSettings:
     results: int = 3
     # Abstain when the best relevance falls below this. Derived from data with
     # `python -m index calibrate` on the development question set.
-    min_relevance: float = 0.42
+    min_relevance: float = 0.326
     # The same for a topic (/latest topic, subscriptions): a word or two scores lower.
     topic_min_relevance: float = 0.30
     snippet_chars: int = 300

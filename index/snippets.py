@@ -44,6 +44,8 @@ LEXICAL_SHARE = 0.6  # weight of query-term overlap next to the sentence's cosin
 # Question words that also name the article (in its title or first sentence) say which
 # article, not which sentence: they count for this share of their weight.
 IDENTIFYING_SHARE = 0.25
+# For "what's the latest on X" and "what happened in March": the lead says what happened.
+LEAD_BONUS = 0.3
 TYPE_BONUS = 0.15  # a sentence holding the asked-for kind of fact (a number for "how many")
 NEIGHBOUR = 0.5  # a neighbouring sentence joins the snippet when it scores this share of the best
 
@@ -59,7 +61,7 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
            passage_bounds: tuple[int, int] | None = None,
            similarities: list[float] | None = None, title: str = "",
            kind: AnswerType | None = None,
-           question_words: frozenset[str] = frozenset()) -> Snippet:
+           question_words: frozenset[str] = frozenset(), prefer_lead: bool = False) -> Snippet:
     """The sentence of an article that answers the question, plus context when it fits.
 
     A sentence's score is its cosine similarity to the question (when given), plus a
@@ -85,16 +87,35 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
                   for sim, lex, b in zip(similarities, lexical, bonus, strict=True)]
     else:
         scores = [lex + b for lex, b in zip(lexical, bonus, strict=True)]
+    if prefer_lead:
+        scores[0] += LEAD_BONUS
     # Earlier sentences win ties: news puts the answer first.
-    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
-    if kind is not None and any(answering) and not answering[best]:
-        answer = max((i for i, a in enumerate(answering) if a), key=lambda i: (scores[i], -i))
-        return _joined(article_text, sentences, best, answer, weights, max_chars,
-                       passage_bounds, scores)
-    lo, hi = _extend(sentences, scores, best, max_chars, similarities is not None)
-    snip = _snippet(article_text, sentences, [(lo, hi)], weights, passage_bounds, scores)
-    snip.carries = kind is None or any(answering[lo:hi + 1])
+    order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    best = order[0]
+    if any(answering) and not answering[best]:
+        # The answering sentence leads; the best sentence overall joins it as context.
+        answer = min((i for i, a in enumerate(answering) if a), key=lambda i: (-scores[i], i))
+        order = [answer, best]
+    runs = _pair(sentences, order, max_chars)
+    snip = _snippet(article_text, sentences, runs, weights, passage_bounds, scores)
+    snip.carries = kind is None or any(answering[i] for lo, hi in runs for i in range(lo, hi + 1))
     return snip
+
+
+def _pair(sentences: list[tuple[int, int]], order: list[int], max_chars: int) -> list[tuple[int, int]]:
+    """The first sentence of `order`, with the next one when both fit in JOINED_CHARS:
+    one run when they are neighbours (or the gap between them is short), else two."""
+    first = order[0]
+    length = sentences[first][1] - sentences[first][0]
+    for other in order[1:2]:
+        lo, hi = min(first, other), max(first, other)
+        other_length = sentences[other][1] - sentences[other][0]
+        if hi - lo == 1 and sentences[hi][1] - sentences[lo][0] <= JOINED_CHARS:
+            return [(lo, hi)]
+        if length + other_length + len(JOINER) <= JOINED_CHARS:
+            return [(lo, lo), (hi, hi)]
+    del max_chars
+    return [(first, first)]
 
 
 # The words that ask for the kind of fact are not what the fact must stand next to:
@@ -108,7 +129,7 @@ CUE_STEMS = {
     AnswerType.DATE: frozenset(stem(w) for w in ("date", "day", "year", "month", "time")),
 }
 # How far below the article's most similar sentence an answering sentence may score when
-# the question shares no words with the article beyond its names.
+# it shares none of the question's words beyond the article's names.
 UNFOCUSED_MARGIN = 0.05
 JOINED_CHARS = 400  # two sentences from different parts of an article, joined by " … "
 JOINER = " … "
@@ -134,49 +155,6 @@ def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | N
     best = max(similarities)
     return [ty and (bool(s & present) or sim >= best - UNFOCUSED_MARGIN)
             for ty, s, sim in zip(typed, stem_sets, similarities, strict=True)]
-
-
-def _extend(sentences: list[tuple[int, int]], scores: list[float], best: int, max_chars: int,
-            scored: bool) -> tuple[int, int]:
-    """The best sentence grown by neighbours while they help and fit."""
-    lo = hi = best
-    length = sentences[best][1] - sentences[best][0]
-    while True:
-        options = []
-        if hi + 1 < len(sentences):
-            options.append((scores[hi + 1], 1, hi + 1))
-        if lo - 1 >= 0:
-            options.append((scores[lo - 1], 0, lo - 1))
-        if not options:
-            break
-        gain, _, idx = max(options)
-        s, e = sentences[idx]
-        new_length = max(sentences[hi][1], e) - min(sentences[lo][0], s)
-        # Add a neighbour if it is nearly as good, or if the best sentence alone is very short.
-        good = gain >= scores[best] * NEIGHBOUR if scored else gain > 0
-        if new_length > max_chars or (not good and length >= max_chars // 2):
-            break
-        lo, hi = min(lo, idx), max(hi, idx)
-        length = new_length
-    return lo, hi
-
-
-def _joined(article_text: str, sentences: list[tuple[int, int]], best: int, answer: int,
-            weights: dict[str, float], max_chars: int, passage_bounds: tuple[int, int] | None,
-            scores: list[float]) -> Snippet:
-    """The best sentence and the answering one: one run when they are neighbours, two
-    joined by " … " when apart and both fit, else the answering sentence alone."""
-    first, second = sorted((best, answer))
-    lengths = sentences[first][1] - sentences[first][0], sentences[second][1] - sentences[second][0]
-    if second == first + 1 and sentences[second][1] - sentences[first][0] <= max(max_chars, JOINED_CHARS):
-        runs = [(first, second)]
-    elif sum(lengths) + len(JOINER) <= JOINED_CHARS:
-        runs = [(first, first), (second, second)]
-    else:
-        runs = [(answer, answer)]
-    snip = _snippet(article_text, sentences, runs, weights, passage_bounds, scores)
-    snip.carries = True
-    return snip
 
 
 def _snippet(article_text: str, sentences: list[tuple[int, int]], runs: list[tuple[int, int]],
