@@ -206,9 +206,13 @@ class StampingRelay:
                     with contextlib.suppress(OSError):
                         self._wake_r.recv(64)
                     for pipe in list(self._pipes):  # released: pass on what was held
-                        self._flush(pipe)
-                        if pipe in self._pipes:
-                            self._update(pipe)
+                        try:
+                            self._flush(pipe)
+                            if pipe in self._pipes:
+                                self._update(pipe)
+                        except OSError as exc:
+                            log.debug("relay connection closed: %r", exc)
+                            self._close(pipe)
                 else:
                     pipe, side = key.data
                     try:
