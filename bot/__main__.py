@@ -14,12 +14,13 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import discord
 from dotenv import load_dotenv
 
-from index.embed import Encoder, model_path
+from index.embed import Encoder, export_pending, model_path
 from index.errors import ConfigError
 from index.feedconfig import configured_sources
 from index.settings import Settings, load_settings
@@ -82,11 +83,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def load_encoder(settings: Settings) -> Encoder:
+def load_encoder(settings: Settings, *, say: Callable[[str], None] | None = None) -> Encoder:
+    """The embedding model; on a machine's first run, preparing it takes a minute or so,
+    which `say` (the terminal's stderr) is told about first."""
     began = time.perf_counter()
+    if export_pending(settings.model):
+        (say or log.info)("Preparing the embedding model for this machine (first run only, "
+                          "about a minute)…")
     encoder = Encoder(settings.model)
     log.info("model %s loaded in %.1fs", encoder.name, time.perf_counter() - began)
     return encoder
+
+
+def _to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 async def check(settings: Settings, config: BotSettings) -> int:
@@ -111,7 +121,9 @@ async def check(settings: Settings, config: BotSettings) -> int:
 
 
 async def terminal(settings: Settings, config: BotSettings, started: float) -> int:
-    service = await open_service(settings, config, load_encoder(settings))
+    # A missing index is no warning here: the session builds one from the sample corpus.
+    service = await open_service(settings, config, load_encoder(settings, say=_to_stderr),
+                                 missing_index_level=logging.DEBUG)
     try:
         return await run_terminal(service, started=started)
     finally:

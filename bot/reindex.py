@@ -20,6 +20,7 @@ from index.embed import Encoder
 from index.errors import DocketError, IngestBusy
 from index.feedconfig import configured_sources
 from index.ingest import IngestSummary, ProgressFn, ingest
+from index.progress import unit_for
 from index.service import DocketIndex
 from index.settings import Settings
 from index.sources import sample_dir
@@ -89,7 +90,7 @@ class ReindexRun:
         parts = [f"{kind} started by {self.started_by}: {self.stage}"]
         if self.total:
             pct = 100 * self.done / self.total
-            parts.append(f"{self.done:,}/{self.total:,} passages ({pct:.0f}%)")
+            parts.append(f"{self.done:,}/{self.total:,} {unit_for(self.stage)} ({pct:.0f}%)")
         parts.append(f"{self.elapsed(now):.0f}s elapsed")
         eta = self.eta(now)
         if eta is not None:

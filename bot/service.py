@@ -175,14 +175,16 @@ class DocketService:
 
 
 async def open_service(settings: Settings, config: BotSettings, encoder: Encoder, *,
-                       feedback_path: Path | str | None = None) -> DocketService:
+                       feedback_path: Path | str | None = None,
+                       missing_index_level: int = logging.WARNING) -> DocketService:
     """Build the service from settings: open the index (a missing one is not fatal: the
-    reload loop picks up the first published snapshot), the feedback store and the limits."""
+    reload loop picks up the first published snapshot; it is logged at
+    `missing_index_level`), the feedback store and the limits."""
     index = DocketIndex(settings, encoder)
     try:
         await index.open()
     except IndexNotReady as exc:
-        log.warning("%s; answers start once a snapshot is published", exc)
+        log.log(missing_index_level, "%s; answers start once a snapshot is published", exc)
     feedback = await FeedbackStore.open(
         feedback_path or config.state_path(settings.data_dir) / DB_FILE)
     limiter = SearchLimiter(rate=config.cooldown_rate, per=config.cooldown_per_s,

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from index.errors import DocketError
 from index.ingest import ingest
+from index.progress import Progress
 from index.snapshot import current_name
 from index.sources import sample_dir
 
@@ -41,17 +42,9 @@ async def ensure_index(service: DocketService, err: TextIO) -> None:
         return
     print(f"No index in {data_dir} yet: building one from the bundled sample corpus "
           "(first run only)…", file=err, flush=True)
-    last = [0.0]
-
-    def progress(stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - last[0] > 1.0 or (total and done == total):
-            last[0] = now
-            counts = f" {done}/{total}" if total else ""
-            print(f"  {stage}{counts}", file=err, flush=True)
-
-    summary = await ingest([str(sample_dir())], service.settings, service.index.encoder,
-                           progress=progress)
+    with Progress(err) as shown:  # a bar on a terminal, a line now and then in a log
+        summary = await ingest([str(sample_dir())], service.settings, service.index.encoder,
+                               progress=shown.update)
     print(f"  {summary.line()}", file=err, flush=True)
     await service.index.reload_if_changed()
 

@@ -206,11 +206,13 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print("nothing to ingest: give files, directories or URLs, --sample, or configure sources",
               file=sys.stderr)
         return EXIT_USAGE
-    bar = _ProgressBar() if sys.stderr.isatty() and not args.json else None
-    summary = await ingest(sources, settings, lambda: make_encoder(settings), full=args.full,
-                           prune=args.prune, progress=bar.update if bar else None)
-    if bar:
-        bar.close()
+    bar = _ProgressBar() if not args.json else None
+    try:
+        summary = await ingest(sources, settings, lambda: make_encoder(settings), full=args.full,
+                               prune=args.prune, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
     for failure in summary.failures:  # each message names its source once, in words
         print(f"failed: {failure['message']}", file=sys.stderr)
     if args.json:
@@ -221,27 +223,19 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 class _ProgressBar:
-    def __init__(self) -> None:
-        from tqdm import tqdm
+    """An ingest's progress on stderr: a bar redrawn in place on a terminal (log lines go
+    above it), a progress line at a steady interval when stderr is a log (index.progress)."""
 
-        self._tqdm = tqdm
-        self.bar: Any = None
-        self.stage = ""
+    def __init__(self) -> None:
+        from .progress import Progress
+
+        self._progress = Progress(sys.stderr)
 
     def update(self, stage: str, done: int, total: int) -> None:
-        if stage != self.stage:
-            if self.bar is not None:
-                self.bar.close()
-            self.stage = stage
-            self.bar = self._tqdm(total=total or None, desc=stage, unit="passage" if total else "it",
-                                  file=sys.stderr, leave=False)
-        if self.bar is not None:
-            self.bar.n = done
-            self.bar.refresh()
+        self._progress.update(stage, done, total)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self._progress.close()
 
 
 async def _open_index(settings: Settings) -> Any:

@@ -6,9 +6,11 @@ Two backends compute the same model:
 - ``onnx``: ONNX Runtime running a dynamically int8-quantized export of the same
   weights. The export is made once, offline, on first use (torch.onnx, then
   onnxruntime's ``quantize_dynamic``: int8 per-channel weights on every MatMul) and
-  kept in a cache directory under the data directory (``<data_dir>/models``,
-  setting ``model.cache_dir``), never in site-packages. Loading it afterwards needs
+  kept in the user's cache (``$XDG_CACHE_HOME/docket/models``, or the setting
+  ``model.cache_dir``), never in site-packages. Loading it afterwards needs
   neither PyTorch nor sentence-transformers, which also shortens cold starts.
+  The exporter's and the quantizer's own chatter (torchvision notes, a pre-processing
+  hint) is kept out of the output; the export itself is logged at INFO.
 
 The two backends' vectors agree to a cosine of about 0.99, not exactly, so a
 snapshot records which one built it (``model`` in its manifest: the bare model name
@@ -27,7 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,17 @@ def cache_dir(settings: ModelSettings) -> Path:
         return Path(settings.cache_dir)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "docket" / "models"
+
+
+def export_dir(settings: ModelSettings) -> Path:
+    """The directory the ONNX export for the installed model lives in (or will)."""
+    return cache_dir(settings) / f"all-MiniLM-L6-v2-onnx-{_export_key(model_path())}"
+
+
+def export_pending(settings: ModelSettings) -> bool:
+    """Whether loading the model first has to export it (ONNX, first use on this machine:
+    a minute or so of work)."""
+    return settings.backend == "onnx" and not (export_dir(settings) / ONNX_FILE).is_file()
 
 
 def _offline_env() -> None:
@@ -216,7 +229,8 @@ def ensure_onnx_export(src: Path, cache: Path) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if target.is_file():
             return target
-        log.warning("exporting the embedding model to ONNX int8 in %s (once)", target_dir)
+        log.info("preparing the embedding model: exporting it to ONNX int8 in %s (once)",
+                 target_dir)
         started = time.perf_counter()
         tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=cache))
         os.chmod(tmp, 0o755)
@@ -229,8 +243,31 @@ def ensure_onnx_export(src: Path, cache: Path) -> Path:
             os.replace(tmp, target_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        log.warning("ONNX export done in %.1fs", time.perf_counter() - started)
+        log.info("embedding model prepared (ONNX export) in %.1fs", time.perf_counter() - started)
     return target
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    """Only errors from logger `name` ("" is the root logger, which some libraries log to
+    directly) for the duration of the block."""
+    logger = logging.getLogger(name or None)
+
+    def only_errors(record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+    previous = logger.level
+    if name:
+        logger.setLevel(logging.ERROR)
+    else:  # the root's level is everyone's default: filter its own records instead
+        logger.addFilter(only_errors)
+    try:
+        yield
+    finally:
+        if name:
+            logger.setLevel(previous)
+        else:
+            logger.removeFilter(only_errors)
 
 
 def _ffn_down_matmuls(path: Path, intermediate: int) -> list[str]:
@@ -287,8 +324,11 @@ def _export(src: Path, out: Path) -> dict[str, Any]:
     args = (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"])
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
     fp32 = out / "model_fp32.onnx"
-    # The exporter reports progress on stdout, which belongs to the CLI's output.
-    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+    # The exporter reports progress on stdout, which belongs to the CLI's output; it logs
+    # that torchvision's operators are skipped (Docket has none), and its optimizer logs
+    # every rewrite at INFO: none of that is for users (the result is checked below).
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr), \
+            _quiet_logger("torch.onnx"), _quiet_logger("onnxscript"), _quiet_logger("onnx_ir"):
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
             module, args, None, input_names=["input_ids", "attention_mask", "token_type_ids"],
@@ -300,9 +340,13 @@ def _export(src: Path, out: Path) -> dict[str, Any]:
     # int8 weights (per output channel) on every projection except the feed-forward
     # down-projections, whose inputs (GELU outputs) have outliers that int8 activations
     # clip: with them quantized too, hit@5 on the development set fell by 2 points.
-    quantize_dynamic(str(fp32), str(out / ONNX_FILE), weight_type=QuantType.QInt8,
-                     per_channel=True, op_types_to_quantize=["MatMul"],
-                     nodes_to_exclude=_ffn_down_matmuls(fp32, int(bert.config.intermediate_size)))
+    # onnxruntime's quantizer suggests (on the root logger) a pre-processing step meant
+    # for image models; the result is checked against the model below instead.
+    with _quiet_logger(""), _quiet_logger("onnxruntime"):
+        quantize_dynamic(str(fp32), str(out / ONNX_FILE), weight_type=QuantType.QInt8,
+                         per_channel=True, op_types_to_quantize=["MatMul"],
+                         nodes_to_exclude=_ffn_down_matmuls(fp32,
+                                                            int(bert.config.intermediate_size)))
     # Check the quantized model against the original before trusting it.
     with torch.no_grad():
         ref = module(*args).numpy()

@@ -20,7 +20,7 @@ import numpy as np
 from . import sentvecs, snapshot, store, vectors
 from .chunk import Passage, chunk
 from .dedupe import signature, story_for
-from .embed import Encoder, model_id
+from .embed import Encoder, export_pending, model_id
 from .extract import Document
 from .feedconfig import feed_keywords, record_reads
 from .settings import Settings
@@ -29,7 +29,11 @@ from .sources import PRIORITY, Collected, UrlRead, collect, is_url, skipped_word
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 512  # passages per embedding call, bounding memory and giving progress
+# (stage, done, total): "reading sources" counts sources, "embedding" passages; the other
+# stages have no counts (0, 0). index.progress shows it.
 ProgressFn = Callable[[str, int, int], None]
+PREPARE_STAGE = "preparing the embedding model (first run only)"
+LOAD_STAGE = "loading the embedding model"
 
 
 EXIT_OK, EXIT_PARTIAL, EXIT_ALL_FAILED = 0, 1, 3
@@ -50,6 +54,10 @@ class IngestSummary:
     new_urls: list[str] = field(default_factory=list)
     updated_urls: list[str] = field(default_factory=list)
     sources_read: int = 0  # files, responses and documents read (or unchanged since last time)
+    # Loading the embedding model during the run, and whether that meant preparing it for
+    # this machine (the one-time ONNX export): not part of the embedding rate.
+    model_seconds: float = 0.0
+    model_prepared: bool = False
     skipped: dict[str, int] = field(default_factory=dict)  # feed items left out, by reason
 
     @property
@@ -64,12 +72,21 @@ class IngestSummary:
             return EXIT_OK
         return EXIT_ALL_FAILED if self.all_failed else EXIT_PARTIAL
 
+    @property
+    def rate(self) -> float:
+        """Passages embedded per second of the run, the time spent loading the model aside."""
+        working = self.seconds - self.model_seconds
+        return self.passages_embedded / working if working > 0 else 0.0
+
     def line(self) -> str:
-        rate = self.passages_embedded / self.seconds if self.seconds else 0.0
         text = (f"articles: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{self.removed} removed, {self.failed} failed; {self.passages_embedded} passages "
-                f"embedded in {self.seconds:.1f}s ({rate:.0f}/s); snapshot {self.snapshot or '-'}")
+                f"embedded in {self.seconds:.1f}s ({self.rate:.0f}/s); "
+                f"snapshot {self.snapshot or '-'}")
         notes = [skipped_words(reason, count) for reason, count in sorted(self.skipped.items())]
+        if self.model_prepared:
+            notes.append(f"the embedding model was prepared for this machine in "
+                         f"{self.model_seconds:.0f}s (once; not counted in the rate)")
         if self.all_failed:
             notes.append("nothing was ingested: every source failed")
         return "; ".join([text, *notes])
@@ -87,12 +104,27 @@ class _LazyEncoder:
     def __init__(self, source: EncoderSource) -> None:
         self._source = source
         self._encoder: Encoder | None = source if isinstance(source, Encoder) else None
+        self.load_seconds = 0.0
+        self.prepared = False  # loading it exported the model first
 
     def get(self) -> Encoder:
         if self._encoder is None:
             assert callable(self._source)
             self._encoder = self._source()
         return self._encoder
+
+    def load(self, settings: Settings, progress: ProgressFn | None) -> Encoder:
+        """The encoder, loaded now if it is not yet (timed, and shown as its own stage:
+        the first load on a machine prepares the model, which takes a minute or so)."""
+        if self._encoder is not None:
+            return self._encoder
+        self.prepared = export_pending(settings.model)
+        if progress:
+            progress(PREPARE_STAGE if self.prepared else LOAD_STAGE, 0, 0)
+        started = time.perf_counter()
+        encoder = self.get()
+        self.load_seconds = time.perf_counter() - started
+        return encoder
 
     def identity(self, settings: Settings) -> str:
         """The model identity for the manifest: the given encoder's, else the configured one's."""
@@ -163,10 +195,10 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             st = store.Store(db)
             known_sources = await st.source_hashes()
             existing = await st.article_hashes()
-            if progress:
-                progress("reading sources", 0, 0)
+            reading = (lambda done, total: progress("reading sources", done, total)) \
+                if progress else None
             collected = await collect(sources, settings, known_sources, set(existing),
-                                      keywords=keywords)
+                                      keywords=keywords, progress=reading)
             reads.update(collected.urls)
             for doc in documents:
                 collected.add(doc)
@@ -176,6 +208,7 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
                                    flat, summary, building / sentvecs.FILE, prune=prune,
                                    progress=progress)
             flat = changed.flat
+            summary.model_seconds, summary.model_prepared = lazy.load_seconds, lazy.prepared
             run_started = _now()
             summary.seconds = time.perf_counter() - started
             summary.failed = len(collected.failures)
@@ -291,6 +324,8 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
         else:
             collected.fail(doc.source, "no_passages", f"{doc.url}: no sentences to index")
     total = sum(len(p) for *_, p in chunked)
+    if chunked:
+        lazy.load(settings, progress)
     if flat is None and (chunked or stale):
         flat = vectors.new_flat(lazy.get().dimension)
     if removed_ids:

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -191,16 +191,29 @@ def _documents_from_bytes(raw: bytes, *, source: str, suffix: str,
 async def collect(sources: Iterable[str], settings: Settings,
                   known_sources: dict[str, tuple[str, list[str]]],
                   known_urls: set[str], *,
-                  keywords: Mapping[str, Sequence[str]] | None = None) -> Collected:
+                  keywords: Mapping[str, Sequence[str]] | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> Collected:
     """Read every source; failures are recorded and the rest goes on.
 
     `keywords` maps feed URLs to the words their items must mention (feeds.toml's
-    `keywords`); items that mention none are left out.
+    `keywords`); items that mention none are left out. `progress(done, total)` is told
+    as each file and URL is read (pages linked from feeds add to the total when found).
     """
     collected = Collected()
     files, urls = expand_paths(sources, collected)
     pending_links: list[tuple[str, str]] = []
+    done, total = 0, len(files) + len(urls)
+
+    def advance() -> None:  # a file or URL is being read
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
+    if progress:
+        progress(0, total)
     for path, label in files:
+        advance()
         locator = str(path.resolve())
         try:
             size = (await asyncio.to_thread(path.stat)).st_size
@@ -229,9 +242,12 @@ async def collect(sources: Iterable[str], settings: Settings,
     if urls:
         async with Fetcher(settings.fetch) as fetcher:
             for url in urls:
+                advance()
                 await _collect_url(fetcher, url, collected, known_sources, pending_links,
                                    keywords=(keywords or {}).get(url, ()))
+            total += len(pending_links)
             for feed_url, link in pending_links:
+                advance()
                 if canonical_url(link) in collected.documents or canonical_url(link) in known_urls:
                     collected.seen_urls.add(canonical_url(link))
                     continue
