@@ -52,8 +52,9 @@ def describe(stage: str, done: int, total: int, elapsed: float) -> str:
     parts = [f"{stage}: {done:,}/{total:,} {unit_for(stage)} ({100 * done / total:.0f}%)"]
     if done and elapsed > 0:
         parts.append(f"{done / elapsed:,.0f}/s")
-        if done < total:
-            parts.append(f"about {duration(elapsed / done * (total - done))} left")
+        left = elapsed / done * (total - done)
+        if left >= 1:
+            parts.append(f"about {duration(left)} left")
     return " · ".join(parts)
 
 
