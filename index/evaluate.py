@@ -25,6 +25,16 @@ def default_qa_path() -> Path:
     return Path(str(resources.files("index") / "sample" / "dev_qa.jsonl"))
 
 
+# The question sets shipped with the sample corpus. The first two are tuned on; the held-out
+# set was written at the same time, before any ranking change, and is only reported on.
+QA_SETS = {"dev_qa.jsonl": "tuned", "qa_tune.jsonl": "tuned", "qa_holdout.jsonl": "held out"}
+
+
+def default_qa_paths() -> list[Path]:
+    root = Path(str(resources.files("index") / "sample"))
+    return [root / name for name in QA_SETS]
+
+
 def load_qa(path: Path) -> list[dict[str, Any]]:
     items = []
     try:
@@ -77,9 +87,16 @@ def _summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         out["snippet_contains"] = (sum(r["snippet_ok"] for r in with_phrases) / len(with_phrases)
                                    if with_phrases else None)
         out["answered_rate"] = sum(not r["abstained"] for r in answerable) / len(answerable)
+        out["refused_rate"] = 1 - out["answered_rate"]
+        paraphrases = [r for r in answerable if r["kind"] == "paraphrase"]
+        out["paraphrase_hit@5"] = (sum(r["rank"] is not None and r["rank"] <= 5 for r in paraphrases)
+                                   / len(paraphrases) if paraphrases else None)
+        latest = [r for r in answerable if r["kind"] == "latest"]
+        out["latest_hit@1"] = sum(r["rank"] == 1 for r in latest) / len(latest) if latest else None
     else:
         out.update({"hit@1": None, "hit@5": None, "mrr": None, "snippet_contains": None,
-                    "answered_rate": None})
+                    "answered_rate": None, "refused_rate": None, "paraphrase_hit@5": None,
+                    "latest_hit@1": None})
     out["abstain_accuracy"] = (sum(r["abstained"] for r in unanswerable) / len(unanswerable)
                                if unanswerable else None)
     return out
@@ -168,6 +185,22 @@ async def calibrate(index: Searcher, qa: list[dict[str, Any]], *,
             "unanswerable": {"n": n_neg, "declined_for_missing_fact": neg_declined,
                              "max": max(neg, default=None),
                              "median": statistics.median(neg) if neg else None}}
+
+
+TABLE_COLUMNS = [("hit@5", "article in top 5"), ("paraphrase_hit@5", "paraphrases in top 5"),
+                 ("hit@1", "article first"), ("refused_rate", "answerable refused"),
+                 ("abstain_accuracy", "unanswerable refused"),
+                 ("snippet_contains", "quote holds the answer"), ("latest_hit@1", "latest: newest first")]
+
+
+def format_table(reports: dict[str, dict[str, Any]]) -> str:
+    """One Markdown row per question set, the measures as columns."""
+    head = "| set | questions | " + " | ".join(name for _, name in TABLE_COLUMNS) + " |"
+    lines = [head, "|" + "---|" * (len(TABLE_COLUMNS) + 2)]
+    for label, report in reports.items():
+        cells = ["-" if report.get(key) is None else f"{report[key]:.2f}" for key, _ in TABLE_COLUMNS]
+        lines.append(f"| {label} | {report['questions']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def format_report(report: dict[str, Any]) -> str:

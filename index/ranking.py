@@ -50,20 +50,23 @@ class Ranked:
         self.relevance = self.dense
 
 
-def term_patterns(terms: list[str]) -> list[re.Pattern[str]]:
-    """A pattern per query stem that finds its inflections in lowercased text: the
-    stem at a word start, followed by at most a suffix ("settl" finds "settlement")."""
-    return [re.compile(r"\b" + re.escape(t) + r"\w{0,5}\b") for t in terms]
+def term_pattern(terms: list[str]) -> re.Pattern[str] | None:
+    """One pattern finding every query stem's inflections in lowercased text: a stem at
+    a word start, followed by at most a suffix ("settl" finds "settlement"). Longer stems
+    come first, so that "openai" is not read as "open"."""
+    if not terms:
+        return None
+    ordered = sorted(set(terms), key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(t) for t in ordered) + r")\w{0,5}\b")
 
 
-def coverage(text: str, weights: dict[str, float], patterns: list[re.Pattern[str]]) -> float:
+def coverage(text: str, weights: dict[str, float], pattern: re.Pattern[str] | None) -> float:
     """The IDF-weighted share of the question's terms that occur in the (lowercased) text."""
     total = sum(weights.values())
-    if total <= 0:
+    if total <= 0 or pattern is None:
         return 0.0
-    found = sum(w for (term, w), pattern in zip(weights.items(), patterns, strict=True)
-                if pattern.search(text))
-    return found / total
+    found = {m.group(1) for m in pattern.finditer(text)}
+    return sum(w for term, w in weights.items() if term in found) / total
 
 
 def fuse(dense: dict[int, float], lexical: list[tuple[int, float]]) -> list[Candidate]:

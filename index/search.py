@@ -19,7 +19,7 @@ import numpy as np
 from . import answertype, dates, snippets, vectors
 from .errors import QueryError
 from .query import Query, parse
-from .ranking import Candidate, Ranked, coverage, fuse, keep_dense_top, lexical_query, term_patterns
+from .ranking import Candidate, Ranked, coverage, fuse, keep_dense_top, lexical_query, term_pattern
 from .results import Result, SearchResponse
 from .timing import Timings
 
@@ -184,10 +184,10 @@ async def _rescore(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: di
     sentences = _sentence_similarities(snap, qvec, spans)
     n = max(snap.passages, 1)
     weights = {t: snippets.idf(dfs.get(t, 0), n) for t in query.terms}
-    patterns = term_patterns(list(weights))
+    pattern = term_pattern(list(weights))
     for r in head:
         r.coverage = coverage(f"{r.article.title} {texts.get(r.article.id, '')}".lower(),
-                              weights, patterns)
+                              weights, pattern)
         sims = sentences[r.article.id].sims
         r.sentence = float(np.mean(sorted(sims)[-2:])) if sims else r.dense
         r.score += cfg.sentence_weight * r.sentence + cfg.coverage_bonus * r.coverage

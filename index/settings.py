@@ -71,7 +71,7 @@ class SearchSettings:
     # question, and coverage_bonus times its coverage of the question's terms (the
     # IDF-weighted share found anywhere in it) are added to the ranking score, and
     # coverage_relevance of it to the relevance that abstention compares with min_relevance.
-    rescore_k: int = 20
+    rescore_k: int = 10
     sentence_weight: float = 1.0
     coverage_bonus: float = 0.1
     coverage_relevance: float = 0.0

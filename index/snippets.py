@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from .answertype import AnswerType, carries
+from .display import omissions
 from .text import STOPWORDS, stem, stems, word_spans
 
 
@@ -131,7 +132,7 @@ CUE_STEMS = {
 # How far below the article's most similar sentence an answering sentence may score when
 # it shares none of the question's words beyond the article's names.
 UNFOCUSED_MARGIN = 0.05
-JOINED_CHARS = 400  # two sentences from different parts of an article, joined by " … "
+JOINED_CHARS = 450  # two sentences from different parts of an article, joined by " … "
 JOINER = " … "
 
 
@@ -163,11 +164,11 @@ def _snippet(article_text: str, sentences: list[tuple[int, int]], runs: list[tup
     parts = [(sentences[lo][0], sentences[hi][1]) for lo, hi in runs]
     text = JOINER.join(article_text[s:e] for s, e in parts)
     start, end = parts[0][0], parts[-1][1]
-    bounds = passage_bounds or (sentences[0][0], sentences[-1][1])
+    # "…" where the quote leaves out part of its paragraph (display's one rule).
+    lead, tail = omissions(article_text, start, end)
+    del passage_bounds
     return Snippet(start=start, end=end, text=text, highlights=highlight(text, weights),
-                   leading_ellipsis=start > bounds[0] or start > 0,
-                   trailing_ellipsis=end < len(article_text.rstrip()),
-                   score=max(scores), parts=parts)
+                   leading_ellipsis=lead, trailing_ellipsis=tail, score=max(scores), parts=parts)
 
 
 def highlight(text: str, weights: dict[str, float]) -> list[tuple[int, int]]:

@@ -43,11 +43,16 @@ def texts(sample_index, live) -> dict[int, str]:
 
 
 def assert_verbatim(response, texts) -> None:
+    """Every quote is the article's own text: one span, or two joined by " … "."""
     for r in response.results:
         text = texts[r.article_id]
         assert r.snippet, f"empty snippet for {r.url}"
-        assert r.snippet in text, f"snippet is not in the article: {r.snippet!r}"
-        assert text[r.snippet_start:r.snippet_start + len(r.snippet)] == r.snippet
+        assert 1 <= len(r.parts) <= 2, r.parts
+        pieces = [text[s:e] for s, e in r.parts]
+        assert all(p and p in text for p in pieces)
+        assert r.snippet == " … ".join(pieces), f"snippet is not the article's text: {r.snippet!r}"
+        assert r.snippet_start == r.parts[0][0]
+        assert r.parts == sorted(r.parts) and all(a[1] < b[0] for a, b in zip(r.parts, r.parts[1:]))
 
 
 # --------------------------------------------------------------------------- development set
@@ -95,10 +100,14 @@ def test_snippets_are_exact_substrings_for_every_dev_question(dev_responses, tex
 def test_snippets_are_short_and_end_at_sentence_boundaries(dev_responses, texts):
     for _, response in dev_responses:
         for r in response.results:
-            assert len(r.snippet) <= 600, r.snippet  # ~300 chars, whole sentences
+            assert len(r.snippet) <= 600, r.snippet  # ~400 chars, whole sentences
             text = texts[r.article_id]
-            end = r.snippet_start + len(r.snippet)
-            assert r.trailing_ellipsis == (end < len(text.rstrip()))
+            start, end = r.parts[0][0], r.parts[-1][1]
+            # "…" exactly where the quote leaves out part of its paragraph.
+            before, after = text[:start].rstrip(" "), text[end:].lstrip(" ")
+            assert r.leading_ellipsis == (bool(before) and not before.endswith("\n"))
+            assert r.trailing_ellipsis == (bool(after) and not after.startswith("\n"))
+            assert text[end - 1] in ".!?\"”’)'" or end == len(text.rstrip()), text[end - 20:end]
 
 
 def test_highlights_mark_question_words_inside_the_snippet(dev_responses):
