@@ -17,7 +17,9 @@ several requests in one read) only far enough to find where each request head st
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import os
 import selectors
 import socket
 import threading
@@ -137,6 +139,7 @@ class _Pipe:
         self.client_eof = False
         self.upstream_eof = False
         self.watching: dict[str, int] = {}  # side -> the selector events it is registered for
+        self.connecting = False  # the upstream connection is not made yet
 
 
 class StampingRelay:
@@ -157,7 +160,7 @@ class StampingRelay:
         self.arrivals: list[tuple[float, str]] = []
 
     def start(self) -> int:
-        listener = socket.create_server((self.host, 0), backlog=512)
+        listener = socket.create_server((self.host, 0), backlog=1024)
         listener.setblocking(False)
         self._listener = listener
         self.port = listener.getsockname()[1]
@@ -228,21 +231,31 @@ class StampingRelay:
                 client, _ = self._listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            try:
-                upstream = socket.create_connection((self.host, self.upstream_port), timeout=10)
-            except OSError as exc:
-                log.warning("relay could not reach the fake's server: %r", exc)
-                client.close()
-                continue
+            # Connect upstream without waiting: this thread must go on reading (and stamping)
+            # requests even while the fake's server is slow to accept connections.
+            upstream = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             for sock in (client, upstream):
                 sock.setblocking(False)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            err = upstream.connect_ex((self.host, self.upstream_port))
+            if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+                log.warning("relay could not reach the fake's server: %s", os.strerror(err))
+                client.close()
+                upstream.close()
+                continue
             pipe = _Pipe(client, upstream)
+            pipe.connecting = err != 0
             self._pipes.add(pipe)
             self._update(pipe)
 
     def _service(self, pipe: _Pipe, side: str, mask: int) -> None:
         sock = pipe.client if side == "client" else pipe.upstream
+        if side == "upstream" and pipe.connecting:
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                raise OSError(err, os.strerror(err))
+            pipe.connecting = False
+            mask &= ~selectors.EVENT_READ  # writable now; it is read from the next round on
         if mask & selectors.EVENT_READ:
             try:
                 data = sock.recv(_READ)
@@ -265,7 +278,7 @@ class StampingRelay:
 
     def _flush(self, pipe: _Pipe) -> None:
         for sock, buffer in ((pipe.upstream, pipe.to_upstream), (pipe.client, pipe.to_client)):
-            if self._held and sock is pipe.upstream:
+            if sock is pipe.upstream and (self._held or pipe.connecting):
                 continue
             while buffer:
                 try:
@@ -285,10 +298,13 @@ class StampingRelay:
             (pipe.upstream, "upstream", pipe.to_upstream, pipe.to_client, pipe.upstream_eof),
         ):
             events = 0
-            if not eof and len(incoming) < _BACKLOG_LIMIT:
-                events |= selectors.EVENT_READ
-            if outgoing and not (self._held and side == "upstream"):
-                events |= selectors.EVENT_WRITE
+            if side == "upstream" and pipe.connecting:
+                events = selectors.EVENT_WRITE  # writable: the connection is made (or failed)
+            else:
+                if not eof and len(incoming) < _BACKLOG_LIMIT:
+                    events |= selectors.EVENT_READ
+                if outgoing and not (self._held and side == "upstream"):
+                    events |= selectors.EVENT_WRITE
             registered = pipe.watching.get(side, 0)
             if events == registered:
                 continue

@@ -174,7 +174,9 @@ class FakeDiscord(
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
+        # A deep accept queue: hundreds of concurrent requests must not overflow it (an
+        # overflowed queue drops connections, which clients retry a second later).
+        site = web.TCPSite(self._runner, self.host, 0, backlog=1024)
         await site.start()
         server = site._server
         assert server is not None

@@ -35,6 +35,7 @@ class TinyBot(commands.Bot):
         self.errors: list[Exception] = []
         self.resumed_count = 0
         self.ready_count = 0
+        self.views_sent = 0  # the view is registered once send_message has returned
 
     async def setup_hook(self) -> None:
         guild = discord.Object(self.guild_id)
@@ -88,6 +89,7 @@ class TinyBot(commands.Bot):
             view = discord.ui.View(timeout=30)
             view.add_item(ClickButton(label="Click", custom_id="tiny:click"))
             await interaction.response.send_message("press it", view=view)
+            bot.views_sent += 1
 
         @app_commands.command(description="Autocompletes a fruit")
         async def fruit(interaction: discord.Interaction, name: str) -> None:
@@ -310,7 +312,7 @@ async def test_limits_permissions_and_double_ack() -> None:
 
 
 async def test_permission_gate_and_components() -> None:
-    async with tiny_bot() as (fake, _bot):
+    async with tiny_bot() as (fake, bot):
         refused = await fake.dispatch_slash("manage", user=fake.member)
         assert refused.refused and "default_member_permissions" in (refused.refusal_reason or "")
         with pytest.raises(InteractionRefused):
@@ -324,6 +326,9 @@ async def test_permission_gate_and_components() -> None:
 
         rec = await fake.dispatch_slash("button")
         msg = await rec.wait_for_reply()
+        # The fake stores the message before its answer reaches the bot, which only then
+        # listens for the button: a user cannot click before the message is shown either.
+        await fake.wait_until(lambda: bot.views_sent == 1)
         click = await fake.dispatch_component(msg, "tiny:click", user=fake.member)
         updated = await click.wait_for_reply()
         assert click.callback_type == 7

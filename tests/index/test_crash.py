@@ -173,10 +173,14 @@ MOMENTS: dict[str, Moment] = {
     # From the vector file's appearance to the manifest's being written.
     "vector file being written": Moment(
         "manifest", frozenset({"faiss", "faiss written", "manifest"}), _vectors_written),
+    # The manifest is in place (its step may not have returned yet), nothing published.
     "manifest written, not yet published": Moment(
-        "manifest written", frozenset({"manifest written"}), _manifest_written),
+        "manifest written", frozenset({"manifest", "manifest written"}), _manifest_written),
+    # Inside the publish step: the snapshot renamed into place and CURRENT.tmp written (maybe
+    # not yet fsynced), CURRENT not yet replaced.
     "snapshot moved into place, CURRENT not yet switched": Moment(
-        "current.tmp written", frozenset({"current.tmp written"}), _moved_but_not_pointed_to),
+        "current.tmp written", frozenset({"publish", "current.tmp written"}),
+        _moved_but_not_pointed_to),
 }
 
 
