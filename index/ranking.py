@@ -34,6 +34,7 @@ class Ranked:
     lexical: float  # best lexical evidence of the story's passages
     score: float  # what the story is ranked by
     coverage: float = 0.0  # IDF-weighted share of the question's terms the article contains
+    named: bool = False  # the article contains a multi-word name the question gives
     sentence: float = 0.0  # mean similarity of the article's two sentences closest to the question
     relevance: float = field(init=False)  # how well the story answers the question
 

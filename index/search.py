@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,6 +33,9 @@ LATEST_MARGIN = 0.10  # how far below the best relevance a newer story may be an
 # the first's own standard of evidence besides: results #2, #3 and More pages must not
 # drift to stories that merely share the topic.
 FOLLOW_MARGIN = 0.25
+# A story whose article contains a name the question gives in full ("Thaler v. Perlmutter",
+# "Getty Images") is relevant this far below the threshold: the model may not see it.
+NAMED_SLACK = 0.15
 
 
 def _today(now: dt.date | None) -> dt.date:
@@ -103,7 +107,8 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
 def _relevant(ranked: list[Ranked], threshold: float) -> list[Ranked]:
     """The stories worth showing: the best one above the threshold, and the rest only
     while they stay close to it."""
-    above = [r for r in ranked if r.relevance >= threshold]
+    above = [r for r in ranked if r.relevance >= threshold
+             or (r.named and r.relevance >= threshold - NAMED_SLACK)]
     if not above:
         return []
     best = max(r.relevance for r in above)
@@ -185,9 +190,13 @@ async def _rescore(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: di
     n = max(snap.passages, 1)
     weights = {t: snippets.idf(dfs.get(t, 0), n) for t in query.terms}
     pattern = term_pattern(list(weights))
+    # "thaler v perlmutter" finds "Thaler v. Perlmutter": the words, whatever lies between.
+    names = [re.compile(r"\b" + r"\W+".join(re.escape(w) for w in n.lower().split()) + r"\b")
+             for n in query.name_phrases]
     for r in head:
-        r.coverage = coverage(f"{r.article.title} {texts.get(r.article.id, '')}".lower(),
-                              weights, pattern)
+        body = f"{r.article.title} {texts.get(r.article.id, '')}".lower()
+        r.coverage = coverage(body, weights, pattern)
+        r.named = any(n.search(body) for n in names)
         sims = sentences[r.article.id].sims
         r.sentence = float(np.mean(sorted(sims)[-2:])) if sims else r.dense
         r.score += cfg.sentence_weight * r.sentence + cfg.coverage_bonus * r.coverage
