@@ -52,7 +52,7 @@ def assert_verbatim(response, texts) -> None:
         assert all(p and p in text for p in pieces)
         assert r.snippet == " … ".join(pieces), f"snippet is not the article's text: {r.snippet!r}"
         assert r.snippet_start == r.parts[0][0]
-        assert r.parts == sorted(r.parts) and all(a[1] < b[0] for a, b in zip(r.parts, r.parts[1:]))
+        assert r.parts == sorted(r.parts) and all(a[1] < b[0] for a, b in zip(r.parts, r.parts[1:], strict=False))
 
 
 # --------------------------------------------------------------------------- development set
