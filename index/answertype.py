@@ -111,7 +111,8 @@ _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
                  r"trillions?|dozens?|half|quarter|a third|two-thirds")
 _NUMBER_RE = re.compile(rf"(?<![\w.])\d[\d,.]*\b|\b(?:{_NUMBER_WORDS})\b", re.I)
 _MONEY_RE = re.compile(
-    r"[$€£¥₩]\s?\d|\b\d[\d,.]*\s?(?:million|billion|thousand|m|bn|k)?\s?"
+    r"\b(?:hundreds|tens|millions|billions|thousands) of (?:millions of |billions of )?"
+    r"(?:dollars|euros|pounds|yen)\b|[$€£¥₩]\s?\d|\b\d[\d,.]*\s?(?:million|billion|thousand|m|bn|k)?\s?"
     r"(?:dollars|euros|pounds|yen|yuan|renminbi|won|rupees|crore|lakh|kronor|kroner|francs|usd|eur|gbp|rmb|cny|jpy|inr)\b"
     r"|\b(?:US|C|A|NZ|HK|R)\$\s?\d"
     r"|\b(?:USD|EUR|GBP|JPY)\s?\d", re.I)
@@ -149,6 +150,11 @@ _NAME_RE = re.compile(r"\b[A-Z][\w'’&.-]*(?:\s+(?:[A-Z][\w'’&.-]*|of|and|de|
 _ROLES = frozenset({"judge", "lawyer", "attorney", "minister", "ceo", "founder", "spokesperson",
                     "spokesman", "spokeswoman", "president", "chief", "commissioner", "senator",
                     "magistrate"})
+
+
+def undisclosed(sentence: str) -> bool:
+    """The sentence says the asked-for figure was not made public ("terms were not disclosed")."""
+    return bool(_UNDISCLOSED_RE.search(sentence))
 
 
 def carries(sentence: str, kind: AnswerType, question_words: frozenset[str] = frozenset()) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .answertype import AnswerType, carries
+from .answertype import AnswerType, carries, undisclosed
 from .display import omissions
 from .text import STOPWORDS, stem, stems, word_spans
 
@@ -62,7 +62,8 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
            passage_bounds: tuple[int, int] | None = None,
            similarities: list[float] | None = None, title: str = "",
            kind: AnswerType | None = None,
-           question_words: frozenset[str] = frozenset(), prefer_lead: bool = False) -> Snippet:
+           question_words: frozenset[str] = frozenset(), prefer_lead: bool = False,
+           names: frozenset[str] = frozenset()) -> Snippet:
     """The sentence of an article that answers the question, plus context when it fits.
 
     A sentence's score is its cosine similarity to the question (when given), plus a
@@ -76,6 +77,7 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     lead = article_text[sentences[0][0]:sentences[0][1]]
     named = set(stems(f"{title} {lead}"))
     focus = {t: w * (IDENTIFYING_SHARE if t in named else 1.0) for t, w in weights.items()}
+    named |= names  # the names a question gives are never what a fact must stand next to
     total = sum(focus.values()) or 1.0
     texts = [article_text[s:e] for s, e in sentences]
     stem_sets = [set(stems(t)) for t in texts]
@@ -154,8 +156,10 @@ def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | N
         return [ty and (not present or bool(s & present)) for ty, s in zip(typed, stem_sets, strict=True)]
     # Otherwise the fact must be in one of the sentences closest to the question.
     best = max(similarities)
-    return [ty and (bool(s & present) or sim >= best - UNFOCUSED_MARGIN)
-            for ty, s, sim in zip(typed, stem_sets, similarities, strict=True)]
+    # "Financial terms were not disclosed" answers a "how much" wherever it stands.
+    hidden = kind in (AnswerType.MONEY, AnswerType.NUMBER, AnswerType.DATE)
+    return [ty and (bool(s & present) or sim >= best - UNFOCUSED_MARGIN or (hidden and undisclosed(t)))
+            for ty, s, sim, t in zip(typed, stem_sets, similarities, texts, strict=True)]
 
 
 def _snippet(article_text: str, sentences: list[tuple[int, int]], runs: list[tuple[int, int]],
