@@ -18,8 +18,6 @@ _NAME_RE = re.compile(
 
 
 _TOKEN_RE = re.compile(r"[^\W_]+")
-# A capitalized word that does not start the question (nor a sentence of it).
-_CAPITALIZED_RE = re.compile(r"(?<=[\w,;:)\]'’\"”] )[A-Z][\w'’&-]*")
 
 
 @dataclass(frozen=True)
@@ -30,13 +28,6 @@ class Query:
     fts: str | None  # an FTS5 MATCH expression with every token quoted, or None
     words: tuple[str, ...] = ()  # the unstemmed word behind each of `terms`
     name_phrases: tuple[str, ...] = ()  # multi-word names, unstemmed
-
-    @cached_property
-    def name_terms(self) -> frozenset[str]:
-        """Stems of the names the question gives: capitalized words past its first word,
-        and the words of multi-word names ("Bartz v. Anthropic" gives bartz, anthropic)."""
-        capitalized = {stem(w) for w in _CAPITALIZED_RE.findall(self.text)}
-        return frozenset(capitalized | {t for phrase in self.phrases for t in phrase} - {"v"})
 
     @cached_property
     def word_set(self) -> frozenset[str]:

@@ -36,7 +36,6 @@ FOLLOW_MARGIN = 0.25
 # A story whose article contains a name the question gives in full ("Thaler v. Perlmutter",
 # "Getty Images") is relevant this far below the threshold: the model may not see it.
 NAMED_SLACK = 0.15
-NAMES_IDENTIFY = True
 
 
 def _today(now: dt.date | None) -> dt.date:
@@ -275,8 +274,7 @@ async def _results(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: di
         snip = snippets.choose(texts[article.id], pool, weights, query.phrases,
                                max_chars=cfg.snippet_chars, similarities=sims,
                                title=article.title, kind=kind, question_words=query.word_set,
-                               prefer_lead=prefer_lead and kind is None,
-                               names=query.name_terms if NAMES_IDENTIFY else frozenset())
+                               prefer_lead=prefer_lead and kind is None)
         others = [m for m in members.get(article.story, []) if m.id != article.id]
         out.append(Result(
             url=article.url, title=article.title, outlet=article.outlet,

@@ -62,8 +62,7 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
            passage_bounds: tuple[int, int] | None = None,
            similarities: list[float] | None = None, title: str = "",
            kind: AnswerType | None = None,
-           question_words: frozenset[str] = frozenset(), prefer_lead: bool = False,
-           names: frozenset[str] = frozenset()) -> Snippet:
+           question_words: frozenset[str] = frozenset(), prefer_lead: bool = False) -> Snippet:
     """The sentence of an article that answers the question, plus context when it fits.
 
     A sentence's score is its cosine similarity to the question (when given), plus a
@@ -77,7 +76,6 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     lead = article_text[sentences[0][0]:sentences[0][1]]
     named = set(stems(f"{title} {lead}"))
     focus = {t: w * (IDENTIFYING_SHARE if t in named else 1.0) for t, w in weights.items()}
-    named |= names  # the names a question gives are never what a fact must stand next to
     total = sum(focus.values()) or 1.0
     texts = [article_text[s:e] for s, e in sentences]
     stem_sets = [set(stems(t)) for t in texts]
