@@ -189,13 +189,9 @@ class Announcer:
             budget -= 1
 
     async def _story(self, snap: LoadedSnapshot, url: str) -> Story | None:
-        async with snap.db.execute(
-                "SELECT id, url, title, outlet, published, text, content_hash, story_id "
-                "FROM articles WHERE url = ?", (url,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
+        article = await snap.store.article_by_url(url)
+        if article is None:
             return None
-        article = ArticleRow.from_row(row)
         story_id = article.story_id or article.id
         members = (await snap.store.story_members([story_id])).get(story_id, [])
         others = [m for m in members if m.id != article.id]

@@ -110,10 +110,7 @@ class FeedDesk:
         """The newest announcement's id (0 when none): where a new subscription starts."""
         if not self.has_state():
             return 0
-        state = await self.state()
-        async with state.db.execute("SELECT coalesce(max(id), 0) FROM announcements") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        return await (await self.state()).last_announcement_id()
 
     async def announcements_after(self, last_id: int, limit: int = 200) -> list[dict[str, Any]]:
         if not self.has_state():

@@ -33,7 +33,6 @@ import os
 import random
 import resource
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from . import snapshot, vectors
+from . import snapshot, store, vectors
 from ._bench_corpus import Pool, build_corpus, questions, sentence_pool
 from ._bench_report import compare, fmt, format_table, machine, summarize
 from .embed import Encoder
@@ -110,12 +109,7 @@ def _dir_mb(path: Path) -> float:
 
 
 def _passage_texts(db_path: Path) -> list[str]:
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        rows = con.execute("SELECT title, body FROM passages_fts ORDER BY rowid").fetchall()
-    finally:
-        con.close()
-    return [f"{title}\n{body}" for title, body in rows]
+    return [f"{title}\n{body}" for title, body in store.passage_texts(db_path)]
 
 
 def _rate(encoder: Encoder, texts: list[str]) -> float:

@@ -8,15 +8,17 @@ clears the threshold are one story (`story_for`, at ingest).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
-import aiosqlite
 import numpy as np
 from datasketch import MinHash
 
 from .extract import Document
 from .settings import SearchSettings
 from .text import words
+
+if TYPE_CHECKING:
+    from .store import Store
 
 NUM_PERM = 64
 SHINGLE = 5
@@ -38,25 +40,18 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(np.mean(va == vb))
 
 
-async def story_for(db: aiosqlite.Connection, doc: Document, sig: bytes,
+async def story_for(store: Store, doc: Document, sig: bytes,
                     settings: SearchSettings) -> int | None:
-    """The story id of an earlier near-duplicate of doc (MinHash `sig`), if there is one."""
-    params: tuple[Any, ...]
+    """The story id of an earlier near-duplicate of doc (MinHash `sig`), if there is one:
+    among the articles published within the dedupe window of it (or undated, as it is)."""
+    published = None
     if doc.published:
         day = dt.date.fromisoformat(doc.published)
         window = dt.timedelta(days=settings.dedupe_window_days)
-        sql = ("SELECT id, story_id, signature FROM articles WHERE published BETWEEN ? AND ? "
-               "AND url != ?")
-        params = ((day - window).isoformat(), (day + window).isoformat(), doc.url)
-    else:
-        sql = "SELECT id, story_id, signature FROM articles WHERE published IS NULL AND url != ?"
-        params = (doc.url,)
+        published = ((day - window).isoformat(), (day + window).isoformat())
     best: tuple[float, int] | None = None
-    async with db.execute(sql, params) as cur:
-        async for row in cur:
-            if row[2] is None:
-                continue
-            sim = similarity(sig, row[2])
-            if sim >= settings.dedupe_similarity and (best is None or sim > best[0]):
-                best = (sim, int(row[1] or row[0]))
+    async for story, other in store.signatures(published=published, excluding=doc.url):
+        sim = similarity(sig, other)
+        if sim >= settings.dedupe_similarity and (best is None or sim > best[0]):
+            best = (sim, story)
     return best[1] if best else None

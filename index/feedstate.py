@@ -302,6 +302,12 @@ class FeedState:
             [(u, k, f, now_iso()) for u, k, f in entries])
         await self.db.commit()
 
+    async def last_announcement_id(self) -> int:
+        """The newest announcement's id; 0 when there is none."""
+        async with self.db.execute("SELECT coalesce(max(id), 0) FROM announcements") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
     async def announcements_after(self, last_id: int, limit: int = 200) -> list[dict[str, Any]]:
         async with self.db.execute(
                 "SELECT id, url, kind, feed_url, created_at FROM announcements WHERE id > ? "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import json
 import logging
 import shutil
 import sqlite3
@@ -189,10 +188,10 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
                                         building / sentvecs.FILE)
             flat = await asyncio.to_thread(vectors.load, base / vectors.FLAT_FILE)
         db = await store.connect(building / snapshot.DB_FILE)
+        st = store.Store(db)
         try:
             # A base snapshot of an older schema is republished in the new one.
             upgraded = await store.migrate(db) < store.SCHEMA_VERSION and base is not None
-            st = store.Store(db)
             known_sources = await st.source_hashes()
             existing = await st.article_hashes()
             reading = (lambda done, total: progress("reading sources", done, total)) \
@@ -204,7 +203,7 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
                 collected.add(doc)
             summary.sources_read = collected.read_sources + len(documents)
             summary.skipped = dict(collected.skipped)
-            changed = await _apply(db, st, collected, existing, known_sources, settings, lazy,
+            changed = await _apply(st, collected, existing, known_sources, settings, lazy,
                                    flat, summary, building / sentvecs.FILE, prune=prune,
                                    progress=progress)
             flat = changed.flat
@@ -220,12 +219,11 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
                 summary.snapshot = base.name if base is not None else None
                 return summary
             await st.refresh_term_docs()
-            await db.execute("INSERT INTO runs(started, finished, summary) VALUES (?, ?, ?)",
-                             (run_started, _now(), json.dumps(summary.to_json())))
-            await db.commit()
+            await st.record_run(run_started, _now(), summary.to_json())
+            await st.commit()
             counts = await st.counts()
         finally:
-            await db.close()
+            await st.close()
         dimension = flat.d if flat is not None else lazy.get().dimension
         if flat is None:
             flat = vectors.new_flat(dimension)
@@ -280,7 +278,7 @@ class _Changes:
     flat: Any
 
 
-async def _apply(db: Any, st: store.Store, collected: Collected,
+async def _apply(st: store.Store, collected: Collected,
                  existing: dict[str, tuple[int, str, str]],
                  known_sources: dict[str, tuple[str, list[str]]], settings: Settings,
                  lazy: _LazyEncoder,
@@ -313,7 +311,7 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
         gone = [aid for url, (aid, _, _) in existing.items() if url not in keep]
         summary.removed = len(gone)
         stale.extend(gone)
-    await db.execute("BEGIN")
+    await st.begin()
     if stale:
         removed_ids = await st.delete_articles(stale)
     chunked: list[tuple[Document, str, int | None, list[Passage]]] = []
@@ -330,9 +328,7 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
         flat = vectors.new_flat(lazy.get().dimension)
     if removed_ids:
         vectors.remove(flat, removed_ids)
-    async with db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'passages'") as cur:
-        row = await cur.fetchone()
-    next_id = (int(row[0]) if row else 0) + 1
+    next_id = await st.last_passage_id() + 1
     done = 0
     now = _now()
     if progress and total:
@@ -344,30 +340,27 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
         batch.append(item)
         batch_size += len(item[3])
         if batch_size >= EMBED_BATCH:
-            next_id = await _write_batch(db, batch, next_id, now, lazy, flat, settings, summary,
+            next_id = await _write_batch(st, batch, next_id, now, lazy, flat, settings, summary,
                                          sent_path)
             done += batch_size
             batch, batch_size = [], 0
             if progress:
                 progress("embedding", done, total)
     if batch:
-        next_id = await _write_batch(db, batch, next_id, now, lazy, flat, settings, summary,
+        next_id = await _write_batch(st, batch, next_id, now, lazy, flat, settings, summary,
                                      sent_path)
         done += batch_size
         if progress:
             progress("embedding", done, total)
-    await db.commit()
+    await st.commit()
     # Source fingerprints: unchanged files are skipped wholesale next time.
     no_passages = {f.source for f in collected.failures if f.reason == "no_passages"}
-    fingerprints = [(loc, h, json.dumps(urls)) for loc, (h, urls) in collected.source_hashes.items()
+    fingerprints = [(loc, h, urls) for loc, (h, urls) in collected.source_hashes.items()
                     if loc not in no_passages and known_sources.get(loc) != (h, urls)]
     if fingerprints:
-        await db.execute("BEGIN")
-        await db.executemany(
-            "INSERT INTO sources(locator, raw_hash, urls, seen_run) VALUES (?, ?, ?, 0) "
-            "ON CONFLICT(locator) DO UPDATE SET raw_hash = excluded.raw_hash, urls = excluded.urls",
-            fingerprints)
-        await db.commit()
+        await st.begin()
+        await st.save_source_hashes(fingerprints)
+        await st.commit()
     summary.new = sum(1 for _, _, old, _ in chunked if old is None)
     summary.updated = sum(1 for _, _, old, _ in chunked if old is not None)
     summary.new_urls = [d.url for d, _, old, _ in chunked if old is None]
@@ -375,7 +368,7 @@ async def _apply(db: Any, st: store.Store, collected: Collected,
     return _Changes(any=bool(chunked or stale or fingerprints), flat=flat)
 
 
-async def _write_batch(db: Any, batch: list[tuple[Document, str, int | None, list[Passage]]],
+async def _write_batch(st: store.Store, batch: list[tuple[Document, str, int | None, list[Passage]]],
                        next_id: int, now: str, lazy: _LazyEncoder, flat: Any,
                        settings: Settings, summary: IngestSummary, sent_path: Path) -> int:
     """Embed and store one batch of articles in one transaction and one encode call.
@@ -401,38 +394,30 @@ async def _write_batch(db: Any, batch: list[tuple[Document, str, int | None, lis
         titles.append(doc.title)
     vecs = await asyncio.to_thread(encoder.encode, sentence_texts + titles)
     sent_vecs, title_vecs = vecs[:len(sentence_texts)], vecs[len(sentence_texts):]
-    rows_out: list[tuple[int, int, int, int, int, str, str]] = []
-    fts: list[tuple[int, str, str]] = []
+    rows_out: list[store.NewPassage] = []
     ids: list[int] = []
     groups: list[list[int]] = []
     group_titles: list[int] = []
     for n, (doc, digest, _old_id, passages) in enumerate(batch):
         sig = await asyncio.to_thread(signature, doc.text)
-        story_id = await story_for(db, doc, sig, settings.search)
-        cur = await db.execute(
-            "INSERT INTO articles(url, title, outlet, published, text, content_hash, source, kind, "
-            "story_id, signature, first_seen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (doc.url, doc.title, doc.outlet, doc.published, doc.text, digest, doc.source, doc.kind,
-             story_id, sig, now, now))
-        article_id = cur.lastrowid
-        if story_id is None:
-            await db.execute("UPDATE articles SET story_id = id WHERE id = ?", (article_id,))
+        story_id = await story_for(st, doc, sig, settings.search)
+        article_id = await st.add_article(
+            url=doc.url, title=doc.title, outlet=doc.outlet, published=doc.published,
+            text=doc.text, content_hash=digest, source=doc.source, kind=doc.kind,
+            story_id=story_id, signature=sig, now=now)
         first_index = min(i for p in passages for i in p.sentence_index)
         for p in passages:
             pid = next_id
             next_id += 1
             rows = [article_rows[n][i - first_index] for i in p.sentence_index]
-            rows_out.append((pid, article_id, p.ord, p.start, p.end,
-                             json.dumps(p.sentences), json.dumps(rows)))
-            fts.append((pid, p.text(doc.text), doc.title))
+            rows_out.append(store.NewPassage(
+                id=pid, article_id=article_id, ord=p.ord, start=p.start, end=p.end,
+                sentences=p.sentences, sentence_rows=rows, body=p.text(doc.text), title=doc.title))
             ids.append(pid)
             groups.append([r - base_row for r in rows])
             group_titles.append(n)
     passage_vecs = sentvecs.passage_vectors(sent_vecs, groups, title_vecs[group_titles])
-    await db.executemany(
-        "INSERT INTO passages(id, article_id, ord, start, end, sentences, sentence_rows) "
-        "VALUES (?,?,?,?,?,?,?)", rows_out)
-    await db.executemany("INSERT INTO passages_fts(rowid, body, title) VALUES (?,?,?)", fts)
+    await st.add_passages(rows_out)
     await asyncio.to_thread(sentvecs.append, sent_path, sent_vecs)
     vectors.add(flat, np.asarray(ids, dtype=np.int64), passage_vecs)
     summary.passages_embedded += len(ids)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import numpy as np
 
 from . import display, sentvecs, snapshot, store, vectors
@@ -31,7 +30,6 @@ class LoadedSnapshot:
     name: str
     path: Path
     manifest: dict[str, Any]
-    db: aiosqlite.Connection
     store: store.Store
     vectors: Any  # a faiss index
     settings: Settings
@@ -51,7 +49,7 @@ class LoadedSnapshot:
         return out
 
     async def close(self) -> None:
-        await self.db.close()
+        await self.store.close()
 
 
 async def load_snapshot(path: Path, settings: Settings, *, model: str, dimension: int,
@@ -69,28 +67,14 @@ async def load_snapshot(path: Path, settings: Settings, *, model: str, dimension
     if index.ntotal != manifest.data["passages"] or index.d != dimension:
         raise SnapshotError(f"{path}: FAISS holds {index.ntotal} vectors of {index.d} dims, "
                             f"manifest says {manifest.data['passages']} of {dimension}")
-    db = await store.connect(path / snapshot.DB_FILE, readonly=True)
-    try:
-        async with db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        if not row or row[0] not in store.READABLE_SCHEMAS:
-            raise SnapshotError(f"{path / snapshot.DB_FILE}: schema {row and row[0]}, "
-                                f"expected {store.SCHEMA_VERSION}")
-        schema = int(row[0])
-    except aiosqlite.DatabaseError as exc:
-        await db.close()
-        raise SnapshotError(f"{path / snapshot.DB_FILE}: unreadable database ({exc})") from exc
-    except SnapshotError:
-        await db.close()
-        raise
+    st = await store.Store.open_published(path / snapshot.DB_FILE)
     sent = sentvecs.open_readonly(path / sentvecs.FILE, dimension)
     if len(sent) != manifest.data.get("sentence_vectors", 0):
-        await db.close()
+        await st.close()
         raise SnapshotError(f"{path / sentvecs.FILE}: {len(sent)} sentence vectors, manifest says "
                             f"{manifest.data.get('sentence_vectors')}")
-    return LoadedSnapshot(name=manifest.name, path=path, manifest=manifest.data, db=db,
-                          store=store.Store(db, schema), vectors=index, settings=settings,
-                          sentence_vectors=sent)
+    return LoadedSnapshot(name=manifest.name, path=path, manifest=manifest.data, store=st,
+                          vectors=index, settings=settings, sentence_vectors=sent)
 
 
 class DocketIndex:

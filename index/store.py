@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from .errors import SnapshotError
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +91,16 @@ async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection
     return db
 
 
-async def migrate(db: aiosqlite.Connection) -> int:
-    """Apply pending migrations; returns the schema version the database had before."""
+async def schema_version(db: aiosqlite.Connection) -> int:
+    """The schema version a database records (0 for a new one)."""
     async with db.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
-    version = int(row[0]) if row else 0
+    return int(row[0]) if row else 0
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply pending migrations; returns the schema version the database had before."""
+    version = await schema_version(db)
     if version > SCHEMA_VERSION:
         raise RuntimeError(f"database schema {version} is newer than this code ({SCHEMA_VERSION})")
     for number in range(version, SCHEMA_VERSION):
@@ -101,6 +109,22 @@ async def migrate(db: aiosqlite.Connection) -> int:
     if 0 < version < SCHEMA_VERSION:
         log.info("snapshot database: schema upgraded from %d to %d", version, SCHEMA_VERSION)
     return version
+
+
+@dataclass
+class NewPassage:
+    """A passage as an ingest writes it: its offsets, its sentences' spans and vector rows,
+    and the text its full-text row indexes."""
+
+    id: int
+    article_id: int
+    ord: int
+    start: int
+    end: int
+    sentences: Sequence[tuple[int, int]]
+    sentence_rows: Sequence[int]
+    body: str
+    title: str
 
 
 @dataclass
@@ -127,11 +151,98 @@ class ArticleRow:
 
 
 class Store:
-    """Queries over one snapshot database."""
+    """Every query of one snapshot database: the reads search and the bot need, and the
+    writes of an ingest building a new snapshot."""
 
     def __init__(self, db: aiosqlite.Connection, schema: int = SCHEMA_VERSION) -> None:
         self.db = db
         self.schema = schema
+
+    @classmethod
+    async def open_published(cls, path: Path) -> Store:
+        """A published snapshot's database, read-only; SnapshotError when it is unreadable
+        or of a schema this code cannot read."""
+        db = await connect(path, readonly=True)
+        try:
+            version = await schema_version(db)
+        except aiosqlite.DatabaseError as exc:
+            await db.close()
+            raise SnapshotError(f"{path}: unreadable database ({exc})") from exc
+        if version not in READABLE_SCHEMAS:
+            await db.close()
+            raise SnapshotError(f"{path}: schema {version}, expected {SCHEMA_VERSION}")
+        return cls(db, version)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    # -- writes (an ingest, on the snapshot it is building) ------------------------------
+
+    async def begin(self) -> None:
+        await self.db.execute("BEGIN")
+
+    async def commit(self) -> None:
+        await self.db.commit()
+
+    async def last_passage_id(self) -> int:
+        """The highest passage id ever given out (0 for none): ids are never reused."""
+        async with self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'passages'") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def add_article(self, *, url: str, title: str, outlet: str, published: str | None,
+                          text: str, content_hash: str, source: str, kind: str,
+                          story_id: int | None, signature: bytes, now: str) -> int:
+        """Insert an article; its id. With no story_id it starts a story of its own."""
+        cur = await self.db.execute(
+            "INSERT INTO articles(url, title, outlet, published, text, content_hash, source, kind, "
+            "story_id, signature, first_seen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (url, title, outlet, published, text, content_hash, source, kind,
+             story_id, signature, now, now))
+        article_id = cur.lastrowid
+        assert article_id is not None
+        if story_id is None:
+            await self.db.execute("UPDATE articles SET story_id = id WHERE id = ?", (article_id,))
+        return article_id
+
+    async def add_passages(self, passages: Sequence[NewPassage]) -> None:
+        """Insert passages with their full-text rows (title and body)."""
+        await self.db.executemany(
+            "INSERT INTO passages(id, article_id, ord, start, end, sentences, sentence_rows) "
+            "VALUES (?,?,?,?,?,?,?)",
+            [(p.id, p.article_id, p.ord, p.start, p.end, json.dumps(p.sentences),
+              json.dumps(p.sentence_rows)) for p in passages])
+        await self.db.executemany("INSERT INTO passages_fts(rowid, body, title) VALUES (?,?,?)",
+                                  [(p.id, p.body, p.title) for p in passages])
+
+    async def save_source_hashes(self, hashes: Iterable[tuple[str, str, list[str]]]) -> None:
+        """Record (locator, raw hash, article URLs) of sources read, for skipping them unchanged."""
+        await self.db.executemany(
+            "INSERT INTO sources(locator, raw_hash, urls, seen_run) VALUES (?, ?, ?, 0) "
+            "ON CONFLICT(locator) DO UPDATE SET raw_hash = excluded.raw_hash, urls = excluded.urls",
+            [(locator, raw_hash, json.dumps(urls)) for locator, raw_hash, urls in hashes])
+
+    async def record_run(self, started: str, finished: str, summary: dict[str, Any]) -> None:
+        await self.db.execute("INSERT INTO runs(started, finished, summary) VALUES (?, ?, ?)",
+                              (started, finished, json.dumps(summary)))
+
+    async def signatures(self, *, published: tuple[str, str] | None,
+                         excluding: str) -> AsyncIterator[tuple[int, bytes]]:
+        """(story id, MinHash signature) of the articles published between the two dates,
+        or of the undated ones when `published` is None; not the article at `excluding`."""
+        if published is not None:
+            sql = ("SELECT id, story_id, signature FROM articles WHERE published BETWEEN ? AND ? "
+                   "AND url != ?")
+            params: tuple[Any, ...] = (*published, excluding)
+        else:
+            sql = "SELECT id, story_id, signature FROM articles WHERE published IS NULL AND url != ?"
+            params = (excluding,)
+        async with self.db.execute(sql, params) as cur:
+            async for row in cur:
+                if row[2] is not None:
+                    yield int(row[1] or row[0]), bytes(row[2])
+
+    # -- reads -----------------------------------------------------------------------------
 
     async def counts(self) -> dict[str, int]:
         out = {}
@@ -166,6 +277,13 @@ class Store:
             await self.db.execute(f"DELETE FROM passages WHERE article_id IN ({marks})", batch)
             await self.db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
         return removed
+
+    async def article_by_url(self, url: str) -> ArticleRow | None:
+        async with self.db.execute(
+                "SELECT id, url, title, outlet, published, text, content_hash, story_id "
+                "FROM articles WHERE url = ?", (url,)) as cur:
+            row = await cur.fetchone()
+        return ArticleRow.from_row(row) if row is not None else None
 
     async def article_texts(self, ids: Iterable[int]) -> dict[int, str]:
         return {row[0]: row[1] async for row in self._select_in(
@@ -288,6 +406,55 @@ class Store:
         async with self.db.execute(
                 "SELECT outlet, count(*) FROM articles GROUP BY outlet ORDER BY 2 DESC, 1") as cur:
             return [(r[0], r[1]) async for r in cur]
+
+
+# -- offline reads of a snapshot file (synchronous: `verify` and the benchmark) -------------
+
+@dataclass
+class Checked:
+    """What `check_database` read from a sound snapshot database."""
+
+    passage_ids: list[int]  # ascending
+    articles: int
+
+
+def check_database(path: Path) -> Checked:
+    """SQLite's integrity check, the schema, and the passages' consistency with their
+    articles and the full-text index; SnapshotError with the reason when one fails."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = con.execute("PRAGMA integrity_check").fetchone()
+            if not result or result[0] != "ok":
+                raise SnapshotError(f"{path}: integrity check failed: {result}")
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version not in READABLE_SCHEMAS:
+                raise SnapshotError(f"{path}: schema {version}, expected {SCHEMA_VERSION}")
+            ids = [int(r[0]) for r in con.execute("SELECT id FROM passages ORDER BY id")]
+            articles = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+            bad = con.execute(
+                "SELECT count(*) FROM passages p JOIN articles a ON a.id = p.article_id "
+                "WHERE p.start < 0 OR p.end > length(a.text) OR p.start >= p.end").fetchone()[0]
+            if bad:
+                raise SnapshotError(f"{path}: {bad} passages point outside their article")
+            fts = con.execute("SELECT count(*) FROM passages_fts").fetchone()[0]
+            if fts != len(ids):
+                raise SnapshotError(f"{path}: {fts} full-text rows for {len(ids)} passages")
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise SnapshotError(f"{path}: {exc}") from exc
+    return Checked(passage_ids=ids, articles=int(articles))
+
+
+def passage_texts(path: Path) -> list[tuple[str, str]]:
+    """(title, body) of every passage, in id order, as the full-text index holds them."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [(str(t), str(b)) for t, b in
+                con.execute("SELECT title, body FROM passages_fts ORDER BY rowid")]
+    finally:
+        con.close()
 
 
 def _batches(items: Sequence[Any], size: int) -> Iterable[list[Any]]:

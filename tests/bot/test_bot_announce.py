@@ -37,7 +37,7 @@ async def test_a_channel_gets_at_most_its_rate_and_the_rest_waits_for_later_tick
     service = await open_service(index_settings(sample_copy),
                                  bot_config(state_dir=tmp_path, posts_per_minute=2), encoder)
     try:
-        async with service.index.snapshot.db.execute(
+        async with service.index.snapshot.store.db.execute(
                 "SELECT min(url) FROM articles GROUP BY coalesce(story_id, id) LIMIT 4") as cur:
             urls = [r[0] async for r in cur]
         state = await service.feeds.state()

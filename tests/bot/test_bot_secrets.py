@@ -63,7 +63,7 @@ async def test_errors_reconnects_and_status_never_show_the_token(
 
         # The live snapshot breaks under the bot (its database connection is gone): the
         # search fails, the user gets an apology and the log a traceback.
-        await bot.service.index.snapshot.db.close()
+        await bot.service.index.snapshot.store.db.close()
         broken = await fake.dispatch_slash("ask", {"question": JAPAN}, user=fake.admin)
         apology = await broken.wait_for_reply(timeout=15)
         assert apology["flags"] & EPHEMERAL and "went wrong" in apology["content"]
