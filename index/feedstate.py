@@ -67,6 +67,10 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+# What a state database that cannot be read or written raises.
+StateError = sqlite3.Error
+
+
 async def _wal(db: aiosqlite.Connection, attempts: int = 100) -> None:
     """Switch to WAL; SQLite answers "locked" at once (no busy wait) while another
     connection creates the same new file, so try again for a few seconds."""

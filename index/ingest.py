@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import logging
 import shutil
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ from .dedupe import signature, story_for
 from .embed import Encoder, export_pending, model_id
 from .extract import Document
 from .feedconfig import feed_keywords, record_reads
+from .feedstate import StateError
 from .settings import Settings
 from .sources import PRIORITY, Collected, UrlRead, collect, is_url, skipped_words
 
@@ -159,7 +159,7 @@ async def ingest(sources: Iterable[str], settings: Settings, encoder: EncoderSou
     # Feeds fetched here are polled feeds too: their health is what this fetch found.
     try:
         await record_reads(settings, reads, set(summary.new_urls))
-    except (sqlite3.Error, OSError) as exc:
+    except (StateError, OSError) as exc:
         log.warning("feed health not recorded: %s", exc)
     return summary
 
