@@ -79,21 +79,17 @@ def fuse(dense: dict[int, float], lexical: list[tuple[int, float]]) -> list[Cand
 
 
 def keep_dense_top(ranked: list[Ranked], keep: int, within: int) -> list[Ranked]:
-    """Move the `keep` stories with the best dense similarity into the first `within`
-    places when the lexical bonus pushed them further down."""
+    """The `keep` stories with the best dense similarity always among the first `within`:
+    when the lexical evidence pushed one further down, the first places hold those
+    stories and the best-scored others, still in score order."""
     if keep <= 0 or len(ranked) <= within:
         return ranked
-    by_dense = sorted(ranked, key=lambda r: r.dense, reverse=True)[:keep]
-    head = ranked[:within]
-    missing = [r for r in by_dense if r not in head]
-    if not missing:
+    protected = {id(r) for r in sorted(ranked, key=lambda r: r.dense, reverse=True)[:keep]}
+    if sum(id(r) in protected for r in ranked[:within]) == len(protected):
         return ranked
-    rest = [r for r in ranked if r not in head and r not in missing]
-    # The protected stories take the last places of the head, in dense order; the
-    # stories they displace lead the rest.
-    kept_head = head[:within - len(missing)]
-    displaced = head[within - len(missing):]
-    return kept_head + missing + displaced + rest
+    others = [r for r in ranked if id(r) not in protected]
+    chosen = protected | {id(r) for r in others[:within - len(protected)]}
+    return [r for r in ranked if id(r) in chosen] + [r for r in ranked if id(r) not in chosen]
 
 
 COMMON_SHARE = 0.1  # a word in more than this share of passages adds cost, not ranking
