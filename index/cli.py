@@ -277,7 +277,7 @@ def _print_response(response: SearchResponse, as_json: bool) -> None:
 def format_response(response: SearchResponse) -> str:
     if response.error:
         return response.error
-    if response.abstained:
+    if not response.results:  # a fact-abstention still shows the closest coverage
         return "I found nothing in the news index about that. Try `latest` for the newest stories."
     lines = []
     if response.notice:
