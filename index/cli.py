@@ -104,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("verify", "check the live snapshot deeply; non-zero exit on any problem")
 
-    p = command("eval", "run a question set (QA.jsonl) against the index")
-    p.add_argument("qa", type=Path, nargs="?", help="question set (default: the development set)")
+    p = command("eval", "run question sets (QA.jsonl) against the index")
+    p.add_argument("qa", type=Path, nargs="*",
+                   help="question sets (default: the three sets of the sample corpus)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = command("calibrate", "derive the abstention threshold from a question set")
@@ -370,15 +371,23 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluate import default_qa_path, evaluate, format_report, load_qa
+    from .evaluate import QA_SETS, default_qa_paths, evaluate, format_report, format_table, load_qa
 
-    qa = load_qa(args.qa or default_qa_path())
+    paths = list(args.qa) or default_qa_paths()
+    sets = [(path, load_qa(path)) for path in paths]
     index = await _open_index(settings)
     try:
-        report = await evaluate(index, qa)
+        reports = {path.name: await evaluate(index, qa) for path, qa in sets}
     finally:
         await index.close()
-    print(json.dumps(report) if args.json else format_report(report))
+    if args.json:
+        print(json.dumps(reports if len(reports) > 1 else next(iter(reports.values()))))
+        return EXIT_OK
+    for name, report in reports.items():
+        print(f"== {name}" + (f" ({QA_SETS[name]})" if name in QA_SETS else ""))
+        print(format_report(report) + "\n")
+    labels = {f"{name} ({QA_SETS[name]})" if name in QA_SETS else name: r for name, r in reports.items()}
+    print(format_table(labels))
     return EXIT_OK
 
 
