@@ -554,8 +554,9 @@ async def test_search_over_hostile_articles_quotes_them_exactly(hostile, encoder
             assert response.error is None and response.results, question
             for result in response.results:
                 text = texts[result.article_id]
-                start = result.snippet_start
-                assert text[start:start + len(result.snippet)] == result.snippet
+                # The article's own text: one span, or two joined by " … ".
+                assert result.snippet_start == result.parts[0][0]
+                assert result.snippet == " … ".join(text[a:b] for a, b in result.parts)
                 assert not [m for m in HIDDEN if m in result.snippet]
                 seen.add(result.url)
         assert {f"{HOST}/markup", f"{HOST}/script-style", JAPAN_URL} <= seen
