@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from .answertype import AnswerType, question_type
 from .errors import QueryError
 from .text import STOPWORDS, clean_question, stem, words
 
@@ -28,6 +29,11 @@ class Query:
     fts: str | None  # an FTS5 MATCH expression with every token quoted, or None
     words: tuple[str, ...] = ()  # the unstemmed word behind each of `terms`
     name_phrases: tuple[str, ...] = ()  # multi-word names, unstemmed
+
+    @cached_property
+    def answer_type(self) -> AnswerType | None:
+        """The kind of fact the question asks for (an amount, a date...), or None."""
+        return question_type(self.text)
 
     @cached_property
     def word_set(self) -> frozenset[str]:

@@ -62,10 +62,11 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
         # One lookup for the snippet weights (query terms) and the FTS5 budget (its tokens).
         tokens = [t for _, piece_tokens in query.lexical_pieces for t in piece_tokens]
         dfs = await snap.store.document_frequencies([*query.terms, *tokens])
+        weights = {t: snippets.idf(dfs.get(t, 0), max(snap.passages, 1)) for t in query.terms}
     candidates = await _retrieve(snap, query, qvec, dfs, timings)
     with timings("fusion"):
         ranked = await _rank(snap, candidates, qvec)
-        ranked, texts, sentences = await _rescore(snap, query, qvec, dfs, ranked)
+        ranked, texts, sentences = await _rescore(snap, query, qvec, weights, ranked)
     if reranker is not None and ranked:
         with timings("rerank"):
             ranked, texts = await _rerank(snap, reranker, query, ranked, texts)
@@ -95,7 +96,7 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
         response.has_more = len(relevant) > offset + k
         # "What's the latest on X", "what happened in March": news says what happened first.
         lead = intent.latest or intent.filters
-        response.results = await _results(snap, query, qvec, dfs, page, texts, sentences,
+        response.results = await _results(snap, query, qvec, weights, page, texts, sentences,
                                           reranker, timings, prefer_lead=lead)
 
     if check_facts and offset == 0:
@@ -175,8 +176,8 @@ async def _rank(snap: LoadedSnapshot, candidates: list[Candidate], qvec: np.ndar
     return sorted(stories.values(), key=lambda r: r.score, reverse=True)
 
 
-async def _rescore(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: dict[str, int],
-                   ranked: list[Ranked]) -> tuple[list[Ranked], dict[int, str], dict[int, Sentences]]:
+async def _rescore(snap: LoadedSnapshot, query: Query, qvec: np.ndarray,
+                   weights: dict[str, float], ranked: list[Ranked]) -> tuple[list[Ranked], dict[int, str], dict[int, Sentences]]:
     """The leading stories re-scored with evidence from their whole article: how close
     its best sentences come to the question, and how much of the question's terms
     (names, numbers, rare words) it contains anywhere; the best dense stories are kept
@@ -187,8 +188,6 @@ async def _rescore(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: di
     texts = await snap.store.article_texts(ids)
     spans = await snap.store.sentences_of_articles(ids)
     sentences = _sentence_similarities(snap, qvec, spans)
-    n = max(snap.passages, 1)
-    weights = {t: snippets.idf(dfs.get(t, 0), n) for t in query.terms}
     pattern = term_pattern(list(weights))
     # "thaler v perlmutter" finds "Thaler v. Perlmutter": the words, whatever lies between.
     names = [re.compile(r"\b" + r"\W+".join(re.escape(w) for w in n.lower().split()) + r"\b")
@@ -246,15 +245,13 @@ async def _rerank(snap: LoadedSnapshot, reranker: Reranker, query: Query, ranked
     return head + tail, texts
 
 
-async def _results(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, dfs: dict[str, int],
+async def _results(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, weights: dict[str, float],
                    page: list[Ranked], texts: dict[int, str], sentences: dict[int, Sentences],
                    reranker: Reranker | None, timings: Timings, *,
                    prefer_lead: bool = False) -> list[Result]:
     cfg = snap.settings.search
-    n = max(snap.passages, 1)
     members = await snap.store.story_members({c.article.story for c in page})
-    weights = {t: snippets.idf(dfs.get(t, 0), n) for t in query.terms}
-    kind = answertype.question_type(query.text)
+    kind = query.answer_type
     # The snippet is the best sentence (or two) anywhere in the article: each
     # sentence's vector was stored at ingest, so scoring them is a dot product.
     unread = [c.article.id for c in page if c.article.id not in texts]
@@ -304,7 +301,7 @@ async def _rerank_sentences(reranker: Reranker, question: str, text: str,
 def _check_fact(query: Query, response: SearchResponse) -> None:
     """A question after a specific fact that no shown quote carries is answered
     honestly: the closest coverage, flagged as not holding the fact."""
-    kind = answertype.question_type(query.text)
+    kind = query.answer_type
     if kind is None or kind in answertype.SOFT_TYPES or not response.results:
         return
     if response.results[0].carries_fact:

@@ -82,7 +82,7 @@ class SearchSettings:
     min_relevance: float = 0.326
     # The same for a topic (/latest topic, subscriptions): a word or two scores lower.
     topic_min_relevance: float = 0.30
-    snippet_chars: int = 300
+    snippet_chars: int = 450
     stale_after_days: int = 30
     dedupe_window_days: int = 4
     dedupe_similarity: float = 0.6

@@ -47,19 +47,18 @@ LEXICAL_SHARE = 0.6  # weight of query-term overlap next to the sentence's cosin
 IDENTIFYING_SHARE = 0.25
 # For "what's the latest on X" and "what happened in March": the lead says what happened.
 LEAD_BONUS = 0.3
+JOINED_CHARS = 450  # the longest quote: two sentences, neighbours or joined by " … "
+JOINER = " … "
 TYPE_BONUS = 0.15  # a sentence holding the asked-for kind of fact (a number for "how many")
-NEIGHBOUR = 0.5  # a neighbouring sentence joins the snippet when it scores this share of the best
 
 
-def focus_weights(weights: dict[str, float], identifying_text: str) -> dict[str, float]:
-    """The query-term weights with the article-identifying terms scaled down."""
-    named = set(stems(identifying_text))
+def focus_weights(weights: dict[str, float], named: set[str]) -> dict[str, float]:
+    """The query-term weights with the article-identifying terms (stems) scaled down."""
     return {t: w * (IDENTIFYING_SHARE if t in named else 1.0) for t, w in weights.items()}
 
 
 def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[str, float],
-           phrases: list[list[str]], *, max_chars: int = 300,
-           passage_bounds: tuple[int, int] | None = None,
+           phrases: list[list[str]], *, max_chars: int = JOINED_CHARS,
            similarities: list[float] | None = None, title: str = "",
            kind: AnswerType | None = None,
            question_words: frozenset[str] = frozenset(), prefer_lead: bool = False) -> Snippet:
@@ -69,13 +68,13 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     share of the IDF-weighted query terms it contains (terms that only identify the
     article count less), plus a bonus when it holds the kind of fact asked for next to
     one of the question's other words. When that answering sentence is not the best
-    sentence overall, the quote joins the two ("A … B") if they fit in JOINED_CHARS.
+    sentence overall, the quote joins the two ("A … B") if they fit in max_chars.
     """
     if not sentences:
         raise ValueError("a passage without sentences")
     lead = article_text[sentences[0][0]:sentences[0][1]]
     named = set(stems(f"{title} {lead}"))
-    focus = {t: w * (IDENTIFYING_SHARE if t in named else 1.0) for t, w in weights.items()}
+    focus = focus_weights(weights, named)
     total = sum(focus.values()) or 1.0
     texts = [article_text[s:e] for s, e in sentences]
     stem_sets = [set(stems(t)) for t in texts]
@@ -98,24 +97,23 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
         answer = min((i for i, a in enumerate(answering) if a), key=lambda i: (-scores[i], i))
         order = [answer, best]
     runs = _pair(sentences, order, max_chars)
-    snip = _snippet(article_text, sentences, runs, weights, passage_bounds, scores)
+    snip = _snippet(article_text, sentences, runs, weights, scores)
     snip.carries = kind is None or any(answering[i] for lo, hi in runs for i in range(lo, hi + 1))
     return snip
 
 
 def _pair(sentences: list[tuple[int, int]], order: list[int], max_chars: int) -> list[tuple[int, int]]:
-    """The first sentence of `order`, with the next one when both fit in JOINED_CHARS:
-    one run when they are neighbours (or the gap between them is short), else two."""
+    """The first sentence of `order`, with the next one when both fit in max_chars:
+    one run when they are neighbours, else two joined by JOINER."""
     first = order[0]
     length = sentences[first][1] - sentences[first][0]
     for other in order[1:2]:
         lo, hi = min(first, other), max(first, other)
         other_length = sentences[other][1] - sentences[other][0]
-        if hi - lo == 1 and sentences[hi][1] - sentences[lo][0] <= JOINED_CHARS:
+        if hi - lo == 1 and sentences[hi][1] - sentences[lo][0] <= max_chars:
             return [(lo, hi)]
-        if length + other_length + len(JOINER) <= JOINED_CHARS:
+        if length + other_length + len(JOINER) <= max_chars:
             return [(lo, lo), (hi, hi)]
-    del max_chars
     return [(first, first)]
 
 
@@ -132,8 +130,6 @@ CUE_STEMS = {
 # How far below the article's most similar sentence an answering sentence may score when
 # it shares none of the question's words beyond the article's names.
 UNFOCUSED_MARGIN = 0.05
-JOINED_CHARS = 450  # two sentences from different parts of an article, joined by " … "
-JOINER = " … "
 
 
 def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | None,
@@ -161,14 +157,12 @@ def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | N
 
 
 def _snippet(article_text: str, sentences: list[tuple[int, int]], runs: list[tuple[int, int]],
-             weights: dict[str, float], passage_bounds: tuple[int, int] | None,
-             scores: list[float]) -> Snippet:
+             weights: dict[str, float], scores: list[float]) -> Snippet:
     parts = [(sentences[lo][0], sentences[hi][1]) for lo, hi in runs]
     text = JOINER.join(article_text[s:e] for s, e in parts)
     start, end = parts[0][0], parts[-1][1]
     # "…" where the quote leaves out part of its paragraph (display's one rule).
     lead, tail = omissions(article_text, start, end)
-    del passage_bounds
     return Snippet(start=start, end=end, text=text, highlights=highlight(text, weights),
                    leading_ellipsis=lead, trailing_ellipsis=tail, score=max(scores), parts=parts)
 
