@@ -25,9 +25,11 @@ def default_qa_path() -> Path:
     return Path(str(resources.files("index") / "sample" / "dev_qa.jsonl"))
 
 
-# The question sets shipped with the sample corpus. The first two are tuned on; the held-out
-# set was written at the same time, before any ranking change, and is only reported on.
-QA_SETS = {"dev_qa.jsonl": "tuned", "qa_tune.jsonl": "tuned", "qa_holdout.jsonl": "held out"}
+# The question sets shipped with the sample corpus. The first two are tuned on. The held-out
+# sets are only reported on: the first was written with the tuning set, before any ranking
+# change; the second later, from the articles alone, by a writer who never ran the search.
+QA_SETS = {"dev_qa.jsonl": "tuned", "qa_tune.jsonl": "tuned", "qa_holdout.jsonl": "held out",
+           "qa_holdout2.jsonl": "held out"}
 
 
 def default_qa_paths() -> list[Path]:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import answertype, dates, snippets, vectors
+from . import answertype, dates, snippets, unseen, vectors
+from .aliases import Aliases
 from .errors import QueryError
 from .query import Query, parse
 from .ranking import Candidate, Ranked, coverage, fuse, keep_dense_top, lexical_query, term_pattern
@@ -45,11 +46,14 @@ def _today(now: dt.date | None) -> dt.date:
 async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], question: str, *,
                  k: int = 3, offset: int = 0, now: dt.date | None = None,
                  min_relevance: float | None = None, reranker: Reranker | None = None,
-                 check_facts: bool = True) -> SearchResponse:
+                 check_facts: bool = True, aliases: Aliases | None = None) -> SearchResponse:
     cfg = snap.settings.search
+    aliases = aliases or Aliases()
     threshold = cfg.min_relevance if min_relevance is None else min_relevance
     try:
-        query = parse(question)
+        # Descriptors ("the mouse house") are searched with the names they stand for,
+        # both lexically and in the embedded text.
+        query = parse(aliases.expand(question))
     except QueryError as exc:
         return SearchResponse(query=question[:200], abstained=True, results=[], error=str(exc),
                               snapshot=snap.name, passages_searched=snap.passages)
@@ -63,6 +67,11 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
         tokens = [t for _, piece_tokens in query.lexical_pieces for t in piece_tokens]
         dfs = await snap.store.document_frequencies([*query.terms, *tokens])
         weights = {t: snippets.idf(dfs.get(t, 0), max(snap.passages, 1)) for t in query.terms}
+        # A question naming someone the index never mentions is about a story it does not
+        # hold (descriptors are blanked first: they name someone known).
+        names = (await unseen.unseen_names(aliases.blank(question), dfs, snap.store.document_frequencies,
+                                           snap.store.terms_with_prefix)
+                 if check_facts else [])
     candidates = await _retrieve(snap, query, qvec, dfs, timings)
     with timings("fusion"):
         ranked = await _rank(snap, candidates, qvec)
@@ -99,7 +108,9 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
         response.results = await _results(snap, query, qvec, weights, page, texts, sentences,
                                           reranker, timings, prefer_lead=lead)
 
-    if check_facts and offset == 0:
+    if names and offset == 0:
+        _unseen(names, response)
+    elif check_facts and offset == 0:
         _check_fact(query, response)
     response.timings_ms = timings.report()
     return response
@@ -296,6 +307,13 @@ async def _rerank_sentences(reranker: Reranker, question: str, text: str,
     floor = min(mixed.values(), default=0.0)
     return [mixed.get(i, min(floor, (1 - w) * sims[i] + w * min(scores, default=0.0)))
             for i in range(len(pool))]
+
+
+def _unseen(names: list[str], response: SearchResponse) -> None:
+    """The closest coverage, flagged as not being about the names the question gives."""
+    response.abstained = True
+    quoted = " or ".join(f"“{n}”" for n in names[:3])
+    response.notice = f"Nothing in the index mentions {quoted}; the closest coverage:"
 
 
 def _check_fact(query: Query, response: SearchResponse) -> None:

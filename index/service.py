@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import aliases as aliases_mod
 from . import display, sentvecs, snapshot, store, vectors
 from . import search as search_mod
 from .embed import Encoder
@@ -91,6 +92,7 @@ class DocketIndex:
         self.search_latencies_ms: list[float] = []
         self.reranker: Reranker | None = None  # loaded by open() when [rerank] names a model
         self._rerank_tried = False  # a model that failed to load is reported once, not per open
+        self.aliases = aliases_mod.Aliases()  # the domain thesaurus, read by open()
 
     @property
     def snapshot(self) -> LoadedSnapshot:
@@ -105,6 +107,8 @@ class DocketIndex:
     async def open(self) -> DocketIndex:
         """Load the live snapshot; IndexNotReady when there is none."""
         await self.reload_if_changed(force=True)
+        if self.aliases.pattern is None:
+            self.aliases = await asyncio.to_thread(aliases_mod.load, self.settings.search.aliases)
         if self.settings.rerank.model and not self._rerank_tried:
             self._rerank_tried = True
             self.reranker = await asyncio.to_thread(load_reranker, self.settings.rerank)
@@ -160,7 +164,7 @@ class DocketIndex:
         response = await search_mod.search(snap, self.encoder.encode_query, question,
                                            k=k or self.settings.search.results, offset=offset,
                                            now=now, min_relevance=min_relevance,
-                                           reranker=self.reranker)
+                                           reranker=self.reranker, aliases=self.aliases)
         self.search_latencies_ms = ([*self.search_latencies_ms, (time.perf_counter() - started) * 1000])[-100:]
         return response
 
@@ -175,7 +179,7 @@ class DocketIndex:
             # story is lower than a question's, so it has its own threshold.
             response = await search_mod.search(
                 snap, self.encoder.encode_query, topic, k=50, now=today,
-                min_relevance=self.settings.search.topic_min_relevance)
+                min_relevance=self.settings.search.topic_min_relevance, aliases=self.aliases)
             if response.error:
                 return []
             results = [r for r in response.results if not since or (r.published or "") >= since]

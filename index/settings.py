@@ -83,6 +83,9 @@ class SearchSettings:
     # The same for a topic (/latest topic, subscriptions): a word or two scores lower.
     topic_min_relevance: float = 0.30
     snippet_chars: int = 450
+    # The domain thesaurus (descriptors -> canonical names) that widens questions;
+    # a path relative to the working directory; "" for none.
+    aliases: str = "config/aliases.toml"
     stale_after_days: int = 30
     dedupe_window_days: int = 4
     dedupe_similarity: float = 0.6

@@ -370,6 +370,16 @@ class Store:
                 out = {r[0]: int(r[1]) async for r in cur}
         return out
 
+    async def terms_with_prefix(self, prefix: str, limit: int = 5000) -> list[str]:
+        """Indexed (porter-stemmed) terms that start with prefix, for spelling matches."""
+        table, column = ("term_docs", "term") if self.schema >= 2 else ("passages_vocab", "term")
+        # A range on the primary key: prefix <= term < prefix with its last letter raised.
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else None
+        sql = f"SELECT {column} FROM {table} WHERE {column} >= ?" + (f" AND {column} < ?" if upper else "")
+        args = (prefix, upper) if upper else (prefix,)
+        async with self.db.execute(sql + f" LIMIT {int(limit)}", args) as cur:
+            return [r[0] async for r in cur]
+
     async def _select_in(self, sql: str, keys: Iterable[Any]) -> AsyncIterator[aiosqlite.Row]:
         """Rows of `sql`, whose `{marks}` is an IN list, over the distinct keys in batches
         (SQLite caps the number of parameters of one statement)."""
