@@ -18,7 +18,7 @@ from .query import fts_tokens
 from .text import STOPWORDS
 
 _WORD_RE = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
-_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;]\s+|[\"“(]\s*)$")
+_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;]\s+|[\"“(¿¡]\s*)$")
 MIN_LENGTH = 3
 # How alike a known word must be to count as the same name misspelt (difflib's ratio).
 NEAR_SPELLING = 0.8

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from index import aliases
 from index.evaluate import default_qa_path, evaluate, load_qa
 from index.query import parse
 from index.service import DocketIndex
@@ -19,6 +21,7 @@ from index.sources import sample_dir
 from index.text import stem, words
 
 session_loop = pytest.mark.asyncio(loop_scope="session")
+REPO = Path(__file__).resolve().parents[2]
 
 ANTHROPIC_AP = ("https://www.local10.com/business/2025/09/08/judge-reviews-15b-anthropic-settlement-"
                 "proposal-with-authors-over-pirated-books-for-ai-training")
@@ -105,9 +108,11 @@ def test_snippets_are_short_and_end_at_sentence_boundaries(dev_responses, texts)
 
 
 def test_highlights_mark_question_words_inside_the_snippet(dev_responses):
+    # A descriptor ("the claude maker") is searched, and highlighted, as the name it stands for.
+    thesaurus = aliases.load(REPO / "config" / "aliases.toml")
     marked = 0
     for item, response in dev_responses:
-        question_stems = {stem(w) for w in words(item["question"])}
+        question_stems = {stem(w) for w in words(thesaurus.expand(item["question"]))}
         for r in response.results:
             for start, end in r.highlights:
                 assert 0 <= start < end <= len(r.snippet)
@@ -280,7 +285,8 @@ async def test_question_without_words_gets_an_error_message(index, question):
 async def test_hostile_question_gets_a_clear_result(index, texts, question):
     response = await index.search(question)
     assert response.error or response.abstained or response.results
-    assert not (response.abstained and response.results)
+    # Results beside an abstention are the closest coverage, introduced by a notice saying so.
+    assert not (response.abstained and response.results) or response.notice
     assert_verbatim(response, texts)
     assert len(response.query) <= 1000
 
