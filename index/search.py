@@ -23,6 +23,7 @@ from .errors import QueryError
 from .query import Query, parse
 from .ranking import Candidate, Ranked, coverage, fuse, keep_dense_top, lexical_query, term_pattern
 from .results import Result, SearchResponse
+from .text import stem
 from .timing import Timings
 
 if TYPE_CHECKING:
@@ -37,6 +38,9 @@ FOLLOW_MARGIN = 0.25
 # A story whose article contains a name the question gives in full ("Thaler v. Perlmutter",
 # "Getty Images") is relevant this far below the threshold: the model may not see it.
 NAMED_SLACK = 0.15
+# A question word that more than this share of passages holds names no one party.
+PARTY_SHARE = 0.1
+PARTY_FREE = 0.1
 
 
 def _today(now: dt.date | None) -> dt.date:
@@ -51,8 +55,9 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     aliases = aliases or Aliases()
     threshold = cfg.min_relevance if min_relevance is None else min_relevance
     try:
+        asked = parse(question)
         # Descriptors ("the mouse house") are searched with the names they stand for,
-        # both lexically and in the embedded text.
+        # both lexically and in the embedded text; the quote answers the words asked.
         query = parse(aliases.expand(question))
     except QueryError as exc:
         return SearchResponse(query=question[:200], abstained=True, results=[], error=str(exc),
@@ -62,6 +67,8 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     timings = Timings()
     with timings("embed"):
         qvec = await asyncio.to_thread(encode, query.text)
+        # The quote is chosen by the question as asked, without the names appended.
+        asked_vec = qvec if asked.text == query.text else await asyncio.to_thread(encode, asked.text)
     with timings("fts"):
         # One lookup for the snippet weights (query terms) and the FTS5 budget (its tokens).
         tokens = [t for _, piece_tokens in query.lexical_pieces for t in piece_tokens]
@@ -79,11 +86,11 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
     if reranker is not None and ranked:
         with timings("rerank"):
             ranked, texts = await _rerank(snap, reranker, query, ranked, texts)
-    response = SearchResponse(query=query.text, abstained=False, results=[],
+    response = SearchResponse(query=asked.text, abstained=False, results=[],
                               date_filter=intent.label if intent.filters else None,
                               latest=intent.latest, snapshot=snap.name,
                               passages_searched=snap.passages)
-    relevant = _relevant(ranked, threshold)
+    relevant = _same_parties(_relevant(ranked, threshold), query, dfs, snap.passages, texts)
     if intent.filters:
         in_range = [c for c in relevant if intent.contains(_date(c.article.published))]
         if not in_range and relevant:
@@ -105,7 +112,9 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
         response.has_more = len(relevant) > offset + k
         # "What's the latest on X", "what happened in March": news says what happened first.
         lead = intent.latest or intent.filters
-        response.results = await _results(snap, query, qvec, weights, page, texts, sentences,
+        asked_weights = {t: w for t, w in weights.items() if t in asked.terms}
+        response.results = await _results(snap, asked, asked_vec, asked_weights, page, texts,
+                                          sentences if asked_vec is qvec else {},
                                           reranker, timings, prefer_lead=lead)
 
     if names and offset == 0:
@@ -125,6 +134,29 @@ def _relevant(ranked: list[Ranked], threshold: float) -> list[Ranked]:
         return []
     best = max(r.relevance for r in above)
     return [r for r in above if r is above[0] or r.relevance >= best - FOLLOW_MARGIN]
+
+
+def _same_parties(relevant: list[Ranked], query: Query, dfs: dict[str, int], passages: int,
+                  texts: dict[int, str]) -> list[Ranked]:
+    """The first story, and further ones only when they score close to it or name a party
+    the question and the first story share: a question on Disney v. Midjourney is not
+    followed by a story on other parties. The parties are the question's words that the
+    first story's title gives as names (runs of capitalized words, "Thomson Reuters") and
+    that few passages hold; a name of two words is found only as those two words."""
+    if len(relevant) < 2:
+        return relevant
+    terms = {t for t in query.terms if dfs.get(t, 0) <= PARTY_SHARE * max(passages, 1)}
+    phrases = []
+    for run in re.findall(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*", relevant[0].article.title):
+        kept = [stem(w) for w in run.split() if stem(w) in terms]
+        if kept:
+            phrases.append(r"\W+".join(re.escape(t) + r"\w{0,5}" for t in kept))
+    if not phrases:
+        return relevant
+    pattern = re.compile(r"\b(?:" + "|".join(phrases) + r")\b")
+    close = relevant[0].relevance - PARTY_FREE
+    return [relevant[0], *(r for r in relevant[1:] if r.relevance >= close or (
+        r.article.id in texts and pattern.search(f"{r.article.title} {texts[r.article.id]}".lower())))]
 
 
 def _newest_first(relevant: list[Ranked]) -> list[Ranked]:

@@ -373,3 +373,24 @@ def test_empty_question_on_the_cli_is_a_usage_error(sample_index, run_cli):
     done = run_cli(sample_index, "search", "--json", "   ")
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"]
+
+
+# --------------------------------------------------------------------------- further results
+
+@session_loop
+@pytest.mark.parametrize(("question", "parties"), [
+    ("What is happening with Disney v. Midjourney?", ("Disney", "Midjourney")),
+    ("where does getty's case against stability ai stand?", ("Getty", "Stability")),
+    ("Thomson Reuters v. Ross: what did the court decide?", ("Thomson Reuters", "Ross")),
+    ("what did the court rule in the Kadrey v. Meta case?", ("Kadrey", "Meta")),
+])
+async def test_further_results_and_more_pages_stay_on_the_question(index, texts, question, parties):
+    """Results after the first, and More pages, are relevant by the abstention standard:
+    no drift to stories about other parties to fill the page."""
+    threshold = index.settings.search.min_relevance
+    shown = [*(await index.search(question)).results, *(await index.search(question, offset=3)).results,
+             *(await index.search(question, offset=6)).results]
+    assert shown and any(p in shown[0].title for p in parties)
+    for r in shown:
+        assert r.relevance >= threshold - 0.15, (r.title, r.relevance)  # NAMED_SLACK at most
+        assert any(p in texts[r.article_id] for p in parties), f"{r.title!r} names none of {parties}"
