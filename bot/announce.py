@@ -26,7 +26,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.service import DocketIndex, LoadedSnapshot
+from index.loaded import LoadedSnapshot
+from index.service import DocketIndex
 from index.store import ArticleRow
 
 from .feeds import FeedDesk

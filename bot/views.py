@@ -9,19 +9,30 @@ whose row is gone says so and asks for a new question.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 import discord
-
-if TYPE_CHECKING:
-    from .client import DocketBot
 
 MORE_TEMPLATE = re.compile(r"docket:more:(?P<answer>[0-9]{1,18})")
 VOTE_TEMPLATE = re.compile(r"docket:vote:(?P<answer>[0-9]{1,18}):(?P<vote>up|down)")
 
 
-def _bot(interaction: discord.Interaction[Any]) -> DocketBot:
-    return cast("DocketBot", interaction.client)
+class ButtonHandler(Protocol):
+    """What the buttons call: the bot's answers (`bot.answers.Answers`)."""
+
+    async def more(self, interaction: discord.Interaction[Any], answer_id: int) -> None: ...
+
+    async def vote(self, interaction: discord.Interaction[Any], answer_id: int,
+                   vote: int) -> None: ...
+
+
+class _AnswersClient(Protocol):
+    answers: ButtonHandler
+
+
+def _bot(interaction: discord.Interaction[Any]) -> _AnswersClient:
+    """The client the interaction came to: the bot (`bot.client.DocketBot`)."""
+    return cast(_AnswersClient, interaction.client)
 
 
 class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=MORE_TEMPLATE):

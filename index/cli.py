@@ -331,7 +331,7 @@ async def _nothing_new(index: Any, topic: str | None, days: int | None) -> str:
 
 async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from . import snapshot
-    from .service import load_snapshot
+    from .loaded import load_snapshot
 
     path = snapshot.current_path(settings.data_dir)
     manifest = snapshot.read_manifest(path)

@@ -27,8 +27,8 @@ from .text import stem
 from .timing import Timings
 
 if TYPE_CHECKING:
+    from .loaded import LoadedSnapshot
     from .rerank import Reranker
-    from .service import LoadedSnapshot
 
 LATEST_MARGIN = 0.10  # how far below the best relevance a newer story may be and still lead
 # A further result is shown only when it is nearly as relevant as the first, or has

@@ -1,0 +1,69 @@
+"""One published snapshot held open read-only: its manifest, database, FAISS index and
+sentence vectors, checked against each other and the configured model when opened."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import sentvecs, snapshot, store, vectors
+from .errors import SnapshotError
+from .settings import Settings
+
+
+@dataclass
+class LoadedSnapshot:
+    """One published snapshot held open read-only. Never mutated; replaced whole on reload."""
+
+    name: str
+    path: Path
+    manifest: dict[str, Any]
+    store: store.Store
+    vectors: Any  # a faiss index
+    settings: Settings
+    sentence_vectors: np.ndarray
+
+    @property
+    def passages(self) -> int:
+        return int(self.vectors.ntotal)
+
+    def reconstruct(self, ids: list[int]) -> dict[int, np.ndarray]:
+        out = {}
+        for pid in ids:
+            try:
+                out[pid] = np.asarray(self.vectors.reconstruct(int(pid)))
+            except RuntimeError:  # not in the index
+                continue
+        return out
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+async def load_snapshot(path: Path, settings: Settings, *, model: str, dimension: int,
+                        checksums: bool = True) -> LoadedSnapshot:
+    """Open a snapshot after checking it against its manifest and the configured model."""
+    manifest = await asyncio.to_thread(snapshot.read_manifest, path)
+    snapshot.check_model(manifest, model, dimension)
+    await asyncio.to_thread(snapshot.check_files, path, manifest, checksums=checksums)
+    ann = vectors.ann_path(path)
+    try:
+        index = await asyncio.to_thread(vectors.load, ann or path / vectors.FLAT_FILE)
+    except RuntimeError as exc:
+        raise SnapshotError(f"{path / vectors.FLAT_FILE}: unreadable FAISS index ({exc})") from exc
+    vectors.set_search_params(index, settings.vectors)
+    if index.ntotal != manifest.data["passages"] or index.d != dimension:
+        raise SnapshotError(f"{path}: FAISS holds {index.ntotal} vectors of {index.d} dims, "
+                            f"manifest says {manifest.data['passages']} of {dimension}")
+    st = await store.Store.open_published(path / snapshot.DB_FILE)
+    sent = sentvecs.open_readonly(path / sentvecs.FILE, dimension)
+    if len(sent) != manifest.data.get("sentence_vectors", 0):
+        await st.close()
+        raise SnapshotError(f"{path / sentvecs.FILE}: {len(sent)} sentence vectors, manifest says "
+                            f"{manifest.data.get('sentence_vectors')}")
+    return LoadedSnapshot(name=manifest.name, path=path, manifest=manifest.data, store=st,
+                          vectors=index, settings=settings, sentence_vectors=sent)
