@@ -15,6 +15,7 @@ import discord
 from index.results import SearchResponse
 
 from . import render
+from .caseviews import case_button
 from .cooldowns import TryAgain
 from .errors import answer, friendly, send_error, think
 from .safetext import clean, fit
@@ -83,7 +84,14 @@ class Answers:
                                                 channel_id=channel_id, origin=origin)
         page = offset // max(1, self.service.settings.search.results) + 1
         embed = render.answer_embed(response, index_age_s=self.service.index_age_s(), page=page)
-        return Reply(embed=embed, view=answer_view(answer_id, more=response.has_more))
+        view = answer_view(answer_id, more=response.has_more)
+        # A question that names a case ("what's the latest in bartz v anthropic") is offered
+        # the case's timeline.
+        named = self.service.index.cases.named_in(response.query) if not offset else None
+        button = case_button(named.key, 0, f"Timeline: {named.name}"[:80]) if named else None
+        if button is not None:
+            view.add_item(button)
+        return Reply(embed=embed, view=view)
 
     async def slash(self, interaction: discord.Interaction[Any], question: str) -> None:
         """/ask: reserve a search (or refuse at once), defer, search, answer."""

@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TextIO
 
+from index import cli_cases
 from index.errors import DocketError
 from index.ingest import ingest
 from index.progress import Progress
@@ -73,6 +74,7 @@ class Session:
         handlers: dict[str, Callable[[str], Awaitable[str]]] = {
             "ask": self.ask, "more": self.more, "latest": self.latest, "sources": self.sources,
             "status": self.status, "reindex": self.reindex, "help": self.help,
+            "case": self.case, "cases": self.cases,
         }
         if command.lower() in {"quit", "exit", "q"}:
             return None
@@ -157,6 +159,21 @@ class Session:
         if run.error or run.summary is None:
             return run.line()
         return f"{run.line()}: {run.summary.line()}"
+
+    async def case(self, name: str) -> str:
+        """/case NAME: the case's timeline (the text `python -m index case` prints)."""
+        await self.service.index.reload_if_changed()
+        book = self.service.index.cases
+        if not name:
+            return "Which case? For example: /case Bartz v. Anthropic (/cases lists them)."
+        found = book.resolve(name)
+        if found is None:
+            return cli_cases.not_found(book, name)
+        return cli_cases.format_timeline(book, found)
+
+    async def cases(self, _rest: str) -> str:
+        await self.service.index.reload_if_changed()
+        return cli_cases.format_cases(self.service.index.cases)
 
     async def help(self, _rest: str) -> str:
         return textforms.TERMINAL_HELP

@@ -204,6 +204,7 @@ TERMINAL_HELP = """Docket answers AI-and-copyright news questions with verbatim 
   /ask <question>                 quotes from the best sources, with links and dates
   /more                           the next results for the last question
   /latest [topic] [days:N] [count:N]   the newest stories, newest first
+  /case <name>                    a lawsuit's timeline, newest first (/cases lists them)
   /sources                        outlets and article counts
   /status                         index size, freshness, uptime, search latency
   /reindex [full]                 refresh the index from the configured sources

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import display
+from . import cli_cases, display
 from .errors import ConfigError, DocketError, IngestBusy, SnapshotError
 from .results import Result, SearchResponse
 from .settings import Settings, load_settings
@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=_whole(1), default=5, metavar="N",
                    help="number of stories (default: 5)")
     p.add_argument("--json", action="store_true", help="print the stories as JSON")
+
+    cli_cases.add_commands(command)
 
     p = command("stats", "index size and freshness")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -329,6 +331,15 @@ async def _nothing_new(index: Any, topic: str | None, days: int | None) -> str:
     return f"Nothing in the news index{scope}{window}."
 
 
+async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
+    index = await _open_index(settings)
+    try:
+        book = index.cases
+    finally:
+        await index.close()
+    return cli_cases.run_case(args, book) if args.command == "case" else cli_cases.run_cases(args, book)
+
+
 async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from . import snapshot
     from .loaded import load_snapshot
@@ -497,4 +508,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Any]] = {
     "ingest": cmd_ingest, "search": cmd_search, "latest": cmd_latest, "stats": cmd_stats,
     "verify": cmd_verify, "eval": cmd_eval, "calibrate": cmd_calibrate, "bench": cmd_bench,
     "watch": cmd_watch, "sources": cmd_sources, "feeds": cmd_feeds,
+    "cases": cmd_cases, "case": cmd_cases,
 }

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import sentvecs, snapshot, store, vectors
+from . import casebook, sentvecs, snapshot, store, vectors
 from .chunk import Passage, chunk
 from .dedupe import signature, story_for
 from .embed import Encoder, export_pending, model_id
@@ -222,8 +222,12 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             await st.record_run(run_started, _now(), summary.to_json())
             await st.commit()
             counts = await st.counts()
+            if progress:
+                progress("finding cases", 0, 0)
+            found = await casebook.collect(st)
         finally:
             await st.close()
+        await asyncio.to_thread(casebook.write, building, found)
         dimension = flat.d if flat is not None else lazy.get().dimension
         if flat is None:
             flat = vectors.new_flat(dimension)
@@ -241,7 +245,7 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
         info = {
             "snapshot": name, "model": lazy.identity(settings), "dimension": dimension,
             "articles": counts["articles"], "passages": counts["passages"],
-            "stories": counts["stories"], "built_at": _now(), "schema": store.SCHEMA_VERSION,
+            "stories": counts["stories"], "cases": len(found.cases), "built_at": _now(), "schema": store.SCHEMA_VERSION,
             "sentence_vectors": sentvecs.rows_in(building / sentvecs.FILE, dimension),
             "vector_index": ann_kind or "flat",
             "versions": _versions(), "last_ingest": summary.to_json() | {"failures": summary.failures[:20]},

@@ -4,13 +4,13 @@ sentence vectors, checked against each other and the configured model when opene
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import sentvecs, snapshot, store, vectors
+from . import casebook, sentvecs, snapshot, store, vectors
 from .errors import SnapshotError
 from .settings import Settings
 
@@ -26,6 +26,7 @@ class LoadedSnapshot:
     vectors: Any  # a faiss index
     settings: Settings
     sentence_vectors: np.ndarray
+    cases: casebook.Found = field(default_factory=lambda: casebook.Found([], {}))  # cases.json
 
     @property
     def passages(self) -> int:
@@ -65,5 +66,10 @@ async def load_snapshot(path: Path, settings: Settings, *, model: str, dimension
         await st.close()
         raise SnapshotError(f"{path / sentvecs.FILE}: {len(sent)} sentence vectors, manifest says "
                             f"{manifest.data.get('sentence_vectors')}")
+    try:
+        cases = await asyncio.to_thread(casebook.read, path)
+    except SnapshotError:
+        await st.close()
+        raise
     return LoadedSnapshot(name=manifest.name, path=path, manifest=manifest.data, store=st,
-                          vectors=index, settings=settings, sentence_vectors=sent)
+                          vectors=index, settings=settings, sentence_vectors=sent, cases=cases)

@@ -6,11 +6,14 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from . import aliases as aliases_mod
 from . import display, snapshot
 from . import search as search_mod
+from .casebook import CaseBook
+from .cases import Overrides, load_overrides
 from .embed import Encoder
 from .errors import IndexNotReady, SnapshotError
 from .loaded import LoadedSnapshot, load_snapshot
@@ -36,6 +39,16 @@ class DocketIndex:
         self.reranker: Reranker | None = None  # loaded by open() when [rerank] names a model
         self._rerank_tried = False  # a model that failed to load is reported once, not per open
         self.aliases = aliases_mod.Aliases()  # the domain thesaurus, read by open()
+        self._overrides: Overrides | None = None  # config/cases.toml, read by open()
+        self._cases: tuple[str, CaseBook] | None = None  # (snapshot name, its cases)
+
+    @property
+    def cases(self) -> CaseBook:
+        """The live snapshot's cases, as config/cases.toml corrects them."""
+        snap = self.snapshot
+        if self._cases is None or self._cases[0] != snap.name:
+            self._cases = (snap.name, CaseBook.of(snap.cases, self._overrides))
+        return self._cases[1]
 
     @property
     def snapshot(self) -> LoadedSnapshot:
@@ -52,6 +65,10 @@ class DocketIndex:
         await self.reload_if_changed(force=True)
         if self.aliases.pattern is None:
             self.aliases = await asyncio.to_thread(aliases_mod.load, self.settings.search.aliases)
+        if self._overrides is None:
+            path = Path(self.settings.cases) if self.settings.cases else None
+            self._overrides = (await asyncio.to_thread(load_overrides, path) if path
+                               else Overrides())
         if self.settings.rerank.model and not self._rerank_tried:
             self._rerank_tried = True
             self.reranker = await asyncio.to_thread(load_reranker, self.settings.rerank)

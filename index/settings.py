@@ -138,6 +138,8 @@ class Settings:
     rerank: RerankSettings = field(default_factory=RerankSettings)
     sources: tuple[str, ...] = ()
     keep_snapshots: int = 2
+    # Corrections to the cases found at ingest (merge, rename, hide); see config/cases.toml.
+    cases: str = "config/cases.toml"
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -224,7 +226,7 @@ def load_settings(config: Path | None = None, data_dir: Path | None = None,
         kwargs[name] = _section(cls, section, name)
     index_section = raw.pop("index", {})
     for key, value in index_section.items():
-        if key not in {"data_dir", "sources", "keep_snapshots"}:
+        if key not in {"data_dir", "sources", "keep_snapshots", "cases"}:
             raise ConfigError(f"index: unknown setting {key}")
         kwargs[key] = _coerce(value, getattr(base, key), f"index.{key}")
     raw.pop("bot", None)  # read by bot.settings

@@ -3,7 +3,7 @@
     data_dir/
       CURRENT                  name of the live snapshot (replaced with os.replace)
       ingest.lock              flock held by the one running ingest
-      snapshots/<name>/        manifest.json, docket.sqlite, vectors.faiss[, vectors.ann.faiss]
+      snapshots/<name>/        manifest.json, docket.sqlite, vectors.faiss[, vectors.ann.faiss], cases.json
       snapshots/.tmp-<name>/   a snapshot being built; removed by the next ingest
 
 A crash at any moment leaves CURRENT pointing at a complete snapshot: the new
