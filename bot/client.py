@@ -25,7 +25,8 @@ from .views import DYNAMIC_ITEMS
 
 log = logging.getLogger(__name__)
 
-COGS = ("bot.cogs.ask", "bot.cogs.news", "bot.cogs.admin", "bot.cogs.feeds", "bot.cogs.cases")
+COGS = ("bot.cogs.ask", "bot.cogs.news", "bot.cogs.admin", "bot.cogs.feeds", "bot.cogs.cases",
+        "bot.cogs.trends")
 
 # At shutdown, answers being worked on get this long to reach Discord; the rest are dropped.
 ANSWER_GRACE_S = 3.0

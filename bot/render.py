@@ -361,6 +361,7 @@ HELP_LINES = (
                          "of its answers works too)."),
     ("/latest [topic] [days] [count]", "The newest stories, newest first."),
     ("/case name", "A lawsuit's timeline: what happened in each story, newest first."),
+    ("/trends [topic] [weeks]", "A chart of stories per week (per month beyond a year)."),
     ("/sources", "The outlets in the index, how many articles each, and each feed's health."),
     ("/status", "Index size and freshness, uptime and search speed."),
     ("/subscribe channel [topic]", "Post new stories (on a topic) to a channel; /unsubscribe "

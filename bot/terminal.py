@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TextIO
 
-from index import cli_cases
+from index import cli_cases, cli_trends, trends
 from index.errors import DocketError
 from index.ingest import ingest
 from index.progress import Progress
@@ -74,7 +74,7 @@ class Session:
         handlers: dict[str, Callable[[str], Awaitable[str]]] = {
             "ask": self.ask, "more": self.more, "latest": self.latest, "sources": self.sources,
             "status": self.status, "reindex": self.reindex, "help": self.help,
-            "case": self.case, "cases": self.cases,
+            "case": self.case, "cases": self.cases, "trends": self.trends,
         }
         if command.lower() in {"quit", "exit", "q"}:
             return None
@@ -174,6 +174,25 @@ class Session:
     async def cases(self, _rest: str) -> str:
         await self.service.index.reload_if_changed()
         return cli_cases.format_cases(self.service.index.cases)
+
+    async def trends(self, rest: str) -> str:
+        """/trends [topic] [weeks:N]: the chart written to a file, its path and a sparkline."""
+        words, weeks = [], trends.DEFAULT_WEEKS
+        for token in rest.split():
+            name, colon, value = token.partition(":")
+            if colon and name.lower() == "weeks":
+                try:
+                    weeks = trends.check_weeks(value)
+                except ValueError as exc:  # refused, never read as part of the topic
+                    return str(exc)
+            else:
+                words.append(token)
+        await self.service.index.reload_if_changed()
+        trend = await self.service.index.trend(" ".join(words) or None, weeks=weeks)
+        if trend.empty:
+            return await cli_trends.empty_text(self.service.index, trend)
+        path = await cli_trends.write_png(trend, self.service.settings.data_dir / "trends.png")
+        return f"{trend.summary()}\n{trend.sparkline()}\nchart: {path}"
 
     async def help(self, _rest: str) -> str:
         return textforms.TERMINAL_HELP

@@ -205,6 +205,7 @@ TERMINAL_HELP = """Docket answers AI-and-copyright news questions with verbatim 
   /more                           the next results for the last question
   /latest [topic] [days:N] [count:N]   the newest stories, newest first
   /case <name>                    a lawsuit's timeline, newest first (/cases lists them)
+  /trends [topic] [weeks:N]       stories per week as a chart (written to a file)
   /sources                        outlets and article counts
   /status                         index size, freshness, uptime, search latency
   /reindex [full]                 refresh the index from the configured sources

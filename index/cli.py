@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import cli_cases, display
+from . import cli_cases, cli_trends, display
 from .errors import ConfigError, DocketError, IngestBusy, SnapshotError
 from .results import Result, SearchResponse
 from .settings import Settings, load_settings
@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the stories as JSON")
 
     cli_cases.add_commands(command)
+    cli_trends.add_command(command)
 
     p = command("stats", "index size and freshness")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -340,6 +341,14 @@ async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     return cli_cases.run_case(args, book) if args.command == "case" else cli_cases.run_cases(args, book)
 
 
+async def cmd_trends(args: argparse.Namespace, settings: Settings) -> int:
+    index = await _open_index(settings)
+    try:
+        return await cli_trends.run(args, index)
+    finally:
+        await index.close()
+
+
 async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from . import snapshot
     from .loaded import load_snapshot
@@ -508,5 +517,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Any]] = {
     "ingest": cmd_ingest, "search": cmd_search, "latest": cmd_latest, "stats": cmd_stats,
     "verify": cmd_verify, "eval": cmd_eval, "calibrate": cmd_calibrate, "bench": cmd_bench,
     "watch": cmd_watch, "sources": cmd_sources, "feeds": cmd_feeds,
-    "cases": cmd_cases, "case": cmd_cases,
+    "cases": cmd_cases, "case": cmd_cases, "trends": cmd_trends,
 }

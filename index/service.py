@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import aliases as aliases_mod
-from . import display, snapshot
+from . import display, snapshot, trends
 from . import search as search_mod
 from .casebook import CaseBook
 from .cases import Overrides, load_overrides
@@ -128,6 +128,22 @@ class DocketIndex:
         self.search_latencies_ms = ([*self.search_latencies_ms, (time.perf_counter() - started) * 1000])[-100:]
         return response
 
+    async def trend(self, topic: str | None = None, *, weeks: int = trends.DEFAULT_WEEKS,
+                    now: dt.date | None = None) -> trends.Trend:
+        """Stories per week (per month beyond a year), overall or on a topic matched as
+        `latest` matches it. ValueError (one sentence) for weeks out of range."""
+        weeks = trends.check_weeks(weeks)
+        today = now or dt.datetime.now(dt.UTC).date()
+        days = weeks * 7 + 31  # monthly buckets start on the 1st: a month more
+        if topic and topic.strip():
+            found = await self.latest(topic, days=days, count=10**6, now=today)
+            dates = [_iso_date(r.published) for r in found]
+        else:
+            since = (today - dt.timedelta(days=days)).isoformat()
+            rows = await self.snapshot.store.newest(since=since, until=today.isoformat(), limit=10**9)
+            dates = [_iso_date(r.published) for r in rows]
+        return trends.trend(dates, weeks=weeks, today=today, topic=topic.strip() if topic else None)
+
     async def latest(self, topic: str | None = None, *, days: int | None = None, count: int = 5,
                      now: dt.date | None = None) -> list[Result]:
         """The newest stories, newest first; on a topic when one is given."""
@@ -200,3 +216,10 @@ class DocketIndex:
         if self._snap is not None:
             await self._snap.close()
             self._snap = None
+
+
+def _iso_date(published: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(published[:10]) if published else None
+    except ValueError:
+        return None
