@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from typing import Any
@@ -69,6 +70,23 @@ class DiscordPoster:
             if not isinstance(channel, discord.abc.Messageable):
                 raise PostRefused("not a channel stories can be posted in")
             message = await channel.send(announcement_text(story, kind),
+                                         allowed_mentions=discord.AllowedMentions.none())
+        except discord.Forbidden as exc:
+            raise PostRefused(f"{exc.text or 'Forbidden'} (Discord error {exc.code})") from exc
+        except discord.NotFound as exc:
+            raise PostRefused("the channel no longer exists") from exc
+        except discord.HTTPException as exc:
+            raise PostFailed(f"HTTP {exc.status} {exc.text}") from exc
+        return message.id
+
+    async def post_digest(self, channel_id: int, embed: discord.Embed, png: bytes, alt: str) -> int:
+        """A weekly digest: the embed with its chart attached (alt text: the numbers)."""
+        try:
+            channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                raise PostRefused("not a channel digests can be posted in")
+            file = discord.File(io.BytesIO(png), filename="digest.png", description=alt)
+            message = await channel.send(embed=embed, file=file,
                                          allowed_mentions=discord.AllowedMentions.none())
         except discord.Forbidden as exc:
             raise PostRefused(f"{exc.text or 'Forbidden'} (Discord error {exc.code})") from exc
@@ -187,6 +205,10 @@ class DocketBot(commands.Bot):
             await self.service.announcer.deliver(self.poster)
         except Exception:
             log.exception("posting new stories failed")
+        try:
+            await self.service.digester.deliver(self.poster.post_digest)
+        except Exception:
+            log.exception("posting the weekly digests failed")
         self.feed_ticks += 1
 
     @feed_tick.before_loop

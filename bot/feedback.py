@@ -76,6 +76,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX subscription_posts_by_time ON subscription_posts(channel_id, posted);
     """,
+    """
+    -- Weekly digests: one per channel, posted at weekday/hour (UTC). last_week is the
+    -- digest week (its Monday, ISO) last claimed for posting: never posted twice.
+    CREATE TABLE digests (
+        channel_id INTEGER PRIMARY KEY,
+        guild_id INTEGER,
+        subscriber_id INTEGER NOT NULL,
+        topic TEXT,
+        weekday INTEGER NOT NULL,
+        hour INTEGER NOT NULL,
+        last_week TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    """,
 )
 
 

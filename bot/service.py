@@ -25,6 +25,7 @@ from index.settings import Settings
 
 from .announce import Announcer
 from .cooldowns import SearchLimiter
+from .digests import Digester, DigestStore
 from .feedback import DB_FILE, FeedbackStore
 from .feeds import FeedDesk
 from .reindex import Reindexer, ReindexRun
@@ -89,6 +90,8 @@ class DocketService:
         self.feeds = FeedDesk(settings, config, index.encoder)
         self.subscriptions = SubscriptionStore(feedback.db)
         self.announcer = Announcer(config, index, self.feeds, self.subscriptions)
+        self.digests = DigestStore(feedback.db)
+        self.digester = Digester(index, self.digests)
 
     async def ask(self, question: str, *, offset: int = 0) -> SearchResponse:
         """Search; a question the index cannot search comes back with `error` set."""

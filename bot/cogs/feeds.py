@@ -8,6 +8,7 @@ members without Manage Server, and a check in code refuses whoever is not allowe
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
@@ -17,7 +18,7 @@ from discord.ext import commands
 
 from index.errors import SourceError
 
-from .. import feedrender
+from .. import digestplan, feedrender
 from ..errors import NotManager, answer, think
 from ..safetext import fit, fit_escaped
 from .admin import maintainers_only
@@ -56,16 +57,29 @@ class Feeds(commands.Cog):
 
     # -- subscriptions -------------------------------------------------------------------
 
-    @app_commands.command(description="Post new stories to a channel, optionally only on a topic")
+    @app_commands.command(description="Post new stories to a channel, or a weekly digest, "
+                                      "optionally only on a topic")
     @app_commands.describe(channel="Where new stories are posted",
                            topic="Only stories about this, e.g. music or Getty Images "
-                                 "(comma-separated for several)")
+                                 "(comma-separated for several)",
+                           mode="Each new story as it is indexed, or one digest a week",
+                           weekday="Digest: the day it is posted (default Monday)",
+                           hour="Digest: the hour it is posted, UTC (0-23, default 9)")
+    @app_commands.choices(mode=[app_commands.Choice(name="each new story", value="stories"),
+                                app_commands.Choice(name="weekly digest", value="digest")])
+    @app_commands.choices(weekday=[app_commands.Choice(name=day, value=i)
+                                   for i, day in enumerate(digestplan.WEEKDAYS)])
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @managers_only()
     async def subscribe(self, interaction: discord.Interaction[DocketBot],
                         channel: discord.TextChannel,
-                        topic: app_commands.Range[str, 1, 100] | None = None) -> None:
+                        topic: app_commands.Range[str, 1, 100] | None = None,
+                        mode: str = "stories", weekday: int | None = None,
+                        hour: int | None = None) -> None:
+        if mode == "digest":
+            await self._subscribe_digest(interaction, channel, topic, weekday, hour)
+            return
         created = await self.bot.service.subscribe(channel.id, guild_id=interaction.guild_id,
                                                    topic=topic, user_id=interaction.user.id)
         about = f" about “{fit_escaped(topic, 100)}”" if topic else ""
@@ -77,6 +91,30 @@ class Feeds(commands.Cog):
                      f"{self.bot.config.subscription_max_failures} failed posts.")
         await interaction.response.send_message(fit(text, 2000), ephemeral=True)
 
+    async def _subscribe_digest(self, interaction: discord.Interaction[DocketBot],
+                                channel: discord.TextChannel, topic: str | None,
+                                weekday: int | None, hour: int | None) -> None:
+        try:
+            day, at = digestplan.validate_schedule(
+                digestplan.DEFAULT_WEEKDAY if weekday is None else weekday,
+                digestplan.DEFAULT_HOUR if hour is None else hour)
+        except ValueError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        now = dt.datetime.now(dt.UTC)
+        created = await self.bot.service.digests.subscribe(
+            channel.id, guild_id=interaction.guild_id, subscriber_id=interaction.user.id,
+            topic=topic, weekday=day, hour=at, now=now)
+        about = f" on “{fit_escaped(topic, 100)}”" if topic else ""
+        first = digestplan.next_moment(now, day, at)
+        text = (f"{channel.mention} {'will get' if created else 'now gets'} a weekly digest{about} "
+                f"every {digestplan.WEEKDAYS[day]} at {at:02d}:00 UTC, the first on "
+                f"{first:%-d %b %Y}; weeks without stories are skipped.")
+        if _bot_cannot_post(channel):
+            text += (f"\n⚠️ I can't post in {channel.mention} yet (I need View Channel, Send "
+                     f"Messages and Attach Files there).")
+        await interaction.response.send_message(fit(text, 2000), ephemeral=True)
+
     @app_commands.command(description="Stop posting new stories to a channel")
     @app_commands.describe(channel="The subscribed channel")
     @app_commands.default_permissions(manage_guild=True)
@@ -85,6 +123,7 @@ class Feeds(commands.Cog):
     async def unsubscribe(self, interaction: discord.Interaction[DocketBot],
                           channel: discord.TextChannel) -> None:
         removed = await self.bot.service.subscriptions.unsubscribe(channel.id)
+        removed = await self.bot.service.digests.unsubscribe(channel.id) or removed
         text = (f"{channel.mention} no longer gets new stories." if removed
                 else f"{channel.mention} was not subscribed.")
         await interaction.response.send_message(text, ephemeral=True)

@@ -20,6 +20,7 @@ STORES = {
     "index/feedstate.py": "the feed state, state.sqlite (feeds, items, announcements)",
     "bot/feedback.py": "the bot's database: shown answers and votes",
     "bot/subscriptions.py": "the bot's database: channel subscriptions",
+    "bot/digests.py": "the bot's database: weekly digests",
 }
 DRIVERS = {"sqlite3", "aiosqlite"}
 CURSOR_CALLS = {"execute", "executemany", "executescript"}
