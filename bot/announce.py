@@ -26,9 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.loaded import LoadedSnapshot
-from index.service import DocketIndex
-from index.store import ArticleRow
+from index import ArticleRow, DocketIndex, LoadedSnapshot
 
 from .feeds import FeedDesk
 from .settings import BotSettings

@@ -18,11 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TextIO
 
-from index.errors import DocketError
-from index.ingest import ingest
-from index.progress import Progress
-from index.snapshot import current_name
-from index.sources import sample_dir
+from index import DocketError, Progress, current_snapshot_name, run_ingest, sample_dir
 
 from . import textforms
 from .reindex import ReindexRunning
@@ -38,12 +34,12 @@ _OPTION_MAX = {"days": LATEST_DAYS_MAX, "count": LATEST_COUNT_MAX}  # as the sla
 async def ensure_index(service: DocketService, err: TextIO) -> None:
     """Build the sample index on first run (no published snapshot in the data dir)."""
     data_dir = service.settings.data_dir
-    if current_name(data_dir) is not None:
+    if current_snapshot_name(data_dir) is not None:
         return
     print(f"No index in {data_dir} yet: building one from the bundled sample corpus "
           "(first run only)…", file=err, flush=True)
     with Progress(err) as shown:  # a bar on a terminal, a line now and then in a log
-        summary = await ingest([str(sample_dir())], service.settings, service.index.encoder,
+        summary = await run_ingest([str(sample_dir())], service.settings, service.index.encoder,
                                progress=shown.update)
     print(f"  {summary.line()}", file=err, flush=True)
     await service.index.reload_if_changed()
@@ -172,8 +168,8 @@ async def run_terminal(service: DocketService, *, stdin: TextIO = sys.stdin,
     stats = await service.index.stats()
     ready = f" Ready in {time.perf_counter() - started:.1f}s." if started is not None else ""
     log.info("terminal ready%s", ready)
-    print(f"Docket, terminal mode (no DISCORD_TOKEN): {stats['articles']} articles, snapshot "
-          f"{stats['snapshot']}.{ready} Ask a question, or /help.", file=stdout, flush=True)
+    print(f"Docket, terminal mode (no DISCORD_TOKEN): {stats.articles} articles, snapshot "
+          f"{stats.snapshot}.{ready} Ask a question, or /help.", file=stdout, flush=True)
     if interactive:
         print("> ", end="", file=stdout, flush=True)
     async for line in read_lines(stdin):

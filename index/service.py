@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
-from typing import Any
 
 from . import aliases as aliases_mod
 from . import display, snapshot
@@ -15,7 +15,7 @@ from .embed import Encoder
 from .errors import IndexNotReady, SnapshotError
 from .loaded import LoadedSnapshot, load_snapshot
 from .rerank import Reranker, load_reranker
-from .results import Result, SearchResponse
+from .results import IndexStats, Result, SearchResponse
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -159,22 +159,9 @@ class DocketIndex:
                               trailing_ellipsis=tail))
         return out
 
-    async def stats(self) -> dict[str, Any]:
-        snap = self.snapshot
-        counts = await snap.store.counts()
-        built = snap.manifest.get("built_at")
-        age_s = None
-        if built:
-            age_s = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(built)).total_seconds()
-        return {
-            "articles": counts["articles"], "passages": counts["passages"],
-            "stories": counts["stories"], "snapshot": snap.name, "built_at": built,
-            "age_seconds": age_s, "model": snap.manifest.get("model"),
-            "vector_index": snap.manifest.get("vector_index"),
-            "last_ingest": snap.manifest.get("last_ingest"),
-            "outlets": await snap.store.outlets(),
-            "reload_error": self.last_reload_error,
-        }
+    async def stats(self) -> IndexStats:
+        stats = await self.snapshot.stats()
+        return dataclasses.replace(stats, reload_error=self.last_reload_error)
 
     async def close(self) -> None:
         for _, snap in self._retired:
