@@ -191,9 +191,7 @@ class Announcer:
         article = await snap.store.article_by_url(url)
         if article is None:
             return None
-        story_id = article.story_id or article.id
-        members = (await snap.store.story_members([story_id])).get(story_id, [])
-        others = [m for m in members if m.id != article.id]
+        others = (await snap.store.also_reported([article]))[article.id]
         return Story(url=article.url, title=article.title, outlet=article.outlet,
                      published=article.published, lede=await self._lede(snap, article),
                      text=article.text, article_id=article.id,

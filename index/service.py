@@ -138,7 +138,7 @@ class DocketIndex:
             return results
         rows = await snap.store.newest(since=since, until=today.isoformat(), limit=count)
         firsts = await snap.store.first_passages(row.id for row in rows)
-        members = await snap.store.story_members(row.story_id or row.id for row in rows)
+        also = await snap.store.also_reported(rows)
         out = []
         for row in rows:
             first = firsts.get(row.id)
@@ -149,7 +149,7 @@ class DocketIndex:
                 s, e = first["sentences"][0]
                 lede, start = row.text[s:e], s
                 lead, tail = display.omissions(row.text, s, e)
-            others = [m for m in members.get(row.story_id or row.id, []) if m.id != row.id]
+            others = also[row.id]
             out.append(Result(url=row.url, title=row.title, outlet=row.outlet,
                               published=row.published, snippet=lede, score=0.0, relevance=0.0,
                               also_reported_by=[m.url for m in others],
