@@ -20,10 +20,15 @@ from pathlib import Path
 import discord
 from dotenv import load_dotenv
 
-from index.embed import Encoder, export_pending, model_path
-from index.errors import ConfigError
-from index.feedconfig import configured_sources
-from index.settings import Settings, load_settings
+from index import (
+    ConfigError,
+    Encoder,
+    Settings,
+    configured_sources,
+    export_pending,
+    load_settings,
+    model_path,
+)
 
 from .client import COGS, DocketBot
 from .logs import setup_logging

@@ -26,9 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.loaded import LoadedSnapshot
-from index.service import DocketIndex
-from index.store import ArticleRow
+from index import ArticleRow, DocketIndex, LoadedSnapshot
 
 from .feeds import FeedDesk
 from .settings import BotSettings
@@ -193,9 +191,7 @@ class Announcer:
         article = await snap.store.article_by_url(url)
         if article is None:
             return None
-        story_id = article.story_id or article.id
-        members = (await snap.store.story_members([story_id])).get(story_id, [])
-        others = [m for m in members if m.id != article.id]
+        others = (await snap.store.also_reported([article]))[article.id]
         return Story(url=article.url, title=article.title, outlet=article.outlet,
                      published=article.published, lede=await self._lede(snap, article),
                      text=article.text, article_id=article.id,

@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from index.results import SearchResponse
+from index import SearchResponse
 
 from . import render
 from .caseviews import case_button
@@ -133,14 +133,17 @@ class Answers:
             await send_error(interaction, friendly(exc))
 
     async def vote(self, interaction: discord.Interaction[Any], answer_id: int, vote: int) -> None:
+        """A 👍/👎 button: the vote stored, thanks shown to whoever clicked (ephemeral)."""
         try:
+            # Acknowledge before touching the database, as `more` does.
+            await think(interaction, ephemeral=True)
             if await self.service.feedback.answer(answer_id) is None:
                 await send_error(interaction, TOO_OLD)
                 return
             await self.service.feedback.vote(answer_id, interaction.user.id, vote)
             thanks = "Thanks — glad it helped." if vote > 0 else \
                 "Thanks — noted that this answer missed."
-            await interaction.response.send_message(thanks, ephemeral=True)
+            await answer(interaction, content=thanks, ephemeral=True)
         except Exception as exc:
             await send_error(interaction, friendly(exc))
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import discord
 
-from index.casebook import CaseBook
-from index.cases import Case
-from index.display import QUOTE_CLOSE, QUOTE_OPEN, human_date
+from index import QUOTE_CLOSE, QUOTE_OPEN, Case, CaseBook, human_date
 
 from . import safetext as st
 

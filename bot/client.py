@@ -11,8 +11,7 @@ from typing import Any
 import discord
 from discord.ext import commands, tasks
 
-from index.errors import IngestBusy
-from index.settings import Settings
+from index import IngestBusy, Settings
 
 from .announce import PostFailed, PostRefused, Story
 from .answers import Answers

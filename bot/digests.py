@@ -21,8 +21,7 @@ from typing import Any
 import aiosqlite
 import discord
 
-from index import chart
-from index.trends import format_day
+from index import format_day, render_chart
 
 from . import digestplan
 from . import safetext as st
@@ -182,7 +181,7 @@ class Digester:
             embed.add_field(name=st.fit_escaped(name, st.EMBED_FIELD_NAME_MAX),
                             value=st.fit("\n".join(lines), st.EMBED_FIELD_VALUE_MAX), inline=False)
         trend = await self.index.trend(topic, weeks=CHART_WEEKS, now=last_day)
-        png = await asyncio.to_thread(chart.render_png, trend)
+        png = await asyncio.to_thread(render_chart, trend)
         embed.set_image(url=f"attachment://{FILENAME}")
         return embed, png, trend.alt_text()
 

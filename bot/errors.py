@@ -13,7 +13,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from index.errors import ConfigError, IndexNotReady, IngestBusy, QueryError, SnapshotError
+from index import ConfigError, IndexNotReady, IngestBusy, QueryError, SnapshotError
 
 from .cooldowns import TryAgain
 from .reindex import ReindexRunning

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import discord
 
-from index.feedstate import FeedRow
+from index import QUOTE_CLOSE, QUOTE_OPEN, FeedRow, human_date
 
 from . import safetext as st
 from .announce import Story
 from .feeds import FeedPreview
-from .render import COLOR, QUOTE_CLOSE, QUOTE_OPEN, add_feed_fields, check_embed, human_date
+from .render import COLOR, add_feed_fields, check_embed
 from .subscriptions import Subscription
 
 ALSO_MAX = 3

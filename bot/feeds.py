@@ -14,14 +14,22 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from index.embed import Encoder
-from index.errors import ConfigError, SourceError
-from index.extract import Feed, parse_feed
-from index.feedconfig import configured_feeds, merge_listing
-from index.feedstate import STATE_FILE, FeedRow, FeedState
-from index.fetch import Fetcher
-from index.settings import Settings
-from index.watch import FeedPoller, PollReport
+from index import (
+    FEED_STATE_FILE,
+    ConfigError,
+    Encoder,
+    Feed,
+    FeedPoller,
+    FeedRow,
+    FeedState,
+    Fetcher,
+    PollReport,
+    Settings,
+    SourceError,
+    configured_feeds,
+    merge_listing,
+    parse_feed,
+)
 
 from .reindex import in_daemon_thread
 from .settings import BotSettings
@@ -59,7 +67,7 @@ class FeedDesk:
 
     def has_state(self) -> bool:
         """Whether state.sqlite exists (reading health never creates it)."""
-        return (self.settings.data_dir / STATE_FILE).is_file()
+        return (self.settings.data_dir / FEED_STATE_FILE).is_file()
 
     async def state(self) -> FeedState:
         """The bot loop's connection to state.sqlite, opened (and created) on first use."""

@@ -16,14 +16,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from index.embed import Encoder
-from index.errors import DocketError, IngestBusy
-from index.feedconfig import configured_sources
-from index.ingest import IngestSummary, ProgressFn, ingest
-from index.progress import unit_for
-from index.service import DocketIndex
-from index.settings import Settings
-from index.sources import sample_dir
+from index import (
+    DocketError,
+    DocketIndex,
+    Encoder,
+    IngestBusy,
+    IngestSummary,
+    ProgressFn,
+    Settings,
+    configured_sources,
+    run_ingest,
+    sample_dir,
+    unit_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +108,7 @@ class Reindexer:
 
     def __init__(self, settings: Settings, encoder: Encoder, index: DocketIndex, *,
                  sources: Callable[[], Sequence[str]] | None = None,
-                 ingest_fn: IngestFn = ingest) -> None:
+                 ingest_fn: IngestFn = run_ingest) -> None:
         self.settings = settings
         self.encoder = encoder
         self.index = index

@@ -13,12 +13,7 @@ from urllib.parse import urlsplit
 
 import discord
 
-from index import display
-from index.display import QUOTE_CLOSE as QUOTE_CLOSE  # re-exported: one quote style,
-from index.display import QUOTE_OPEN as QUOTE_OPEN  # one date format for every view
-from index.display import human_date as human_date
-from index.feedstate import FeedRow
-from index.results import Result, SearchResponse
+from index import LEDE_CHARS, FeedRow, Result, SearchResponse, human_date, human_dates, quoted
 
 from . import safetext as st
 from .service import SourcesReport, StatusReport
@@ -138,7 +133,7 @@ def content(text: str) -> str:
 def quote_block(result: Result, snippet: str, truncated: bool) -> str:
     """The snippet as a blockquote, key terms bold, "…" where the article goes on
     (`index.display`'s rule, as in the terminal and the CLI)."""
-    body = display.quoted(st.escape_highlighted(snippet, result.highlights),
+    body = quoted(st.escape_highlighted(snippet, result.highlights),
                           lead=result.leading_ellipsis, tail=truncated or result.trailing_ellipsis)
     return "\n".join("> " + line if line.strip() else ">" for line in body.split("\n"))
 
@@ -188,7 +183,7 @@ def answer_embed(response: SearchResponse, *, index_age_s: float | None = None,
     embed = discord.Embed(title=title, colour=COLOR)
     head = []
     if response.notice:
-        head.append("*" + st.fit_escaped(display.human_dates(response.notice), 300) + "*")
+        head.append("*" + st.fit_escaped(human_dates(response.notice), 300) + "*")
     if response.date_filter:
         head.append("Dates: " + st.fit_escaped(response.date_filter, 100))
     head_text = "\n".join(head)
@@ -209,7 +204,7 @@ def answer_embed(response: SearchResponse, *, index_age_s: float | None = None,
 def abstain_text(response: SearchResponse) -> str:
     text = f"{NOTHING_FOUND} {TRY_LATEST}"
     if response.notice:
-        text += "\n" + st.fit_escaped(display.human_dates(response.notice), 300)
+        text += "\n" + st.fit_escaped(human_dates(response.notice), 300)
     return content(text)
 
 
@@ -235,7 +230,7 @@ def latest_embed(results: list[Result], *, topic: str | None, days: int | None) 
     for r in results:
         title = st.link(r.title or r.url, r.url, 300)
         head = f"**{human_date(r.published)}** · **{title}** · {st.fit_escaped(r.outlet, 100)}"
-        lede_room = max(40, min(display.LEDE_CHARS, room - len(head) - 1))
+        lede_room = max(40, min(LEDE_CHARS, room - len(head) - 1))
         lines.append(head + ("\n" + fitted_quote(r, lede_room) if r.snippet.strip() else ""))
     embed.description = "\n\n".join(lines)
     if window:

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 import discord
 
-from index.display import ELLIPSIS, shorten, shorten_to_fit
+from index import ELLIPSIS, shorten, shorten_to_fit
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message).
 CONTENT_MAX = 2000

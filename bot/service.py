@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.embed import Encoder
-from index.errors import IndexNotReady, QueryError
-from index.feedconfig import configured_sources
-from index.feedstate import FeedRow
-from index.results import Result, SearchResponse
-from index.service import DocketIndex
-from index.settings import Settings
+from index import (
+    DocketIndex,
+    Encoder,
+    FeedRow,
+    IndexNotReady,
+    QueryError,
+    Result,
+    SearchResponse,
+    Settings,
+    configured_sources,
+)
 
 from .announce import Announcer
 from .cooldowns import SearchLimiter
@@ -135,8 +139,8 @@ class DocketService:
         stats = await self.index.stats()
         configured = configured_sources(self.settings)
         feeds = await self.feeds.feeds()
-        return SourcesReport(outlets=[(str(o), int(n)) for o, n in stats.get("outlets") or []],
-                             articles=int(stats.get("articles") or 0), configured=configured,
+        return SourcesReport(outlets=list(stats.outlets),
+                             articles=stats.articles, configured=configured,
                              using_sample=not configured and not feeds, feeds=feeds)
 
     async def subscribe(self, channel_id: int, *, guild_id: int | None, topic: str | None,
@@ -156,14 +160,14 @@ class DocketService:
         window = self.index.search_latencies_ms[-self.config.status_latency_window:]
         run = self.reindexer.current
         return StatusReport(
-            articles=int(stats["articles"]), passages=int(stats["passages"]),
-            stories=int(stats["stories"]), snapshot=str(stats["snapshot"]),
-            built_at=stats.get("built_at"), age_seconds=stats.get("age_seconds"),
-            model=stats.get("model"), vector_index=stats.get("vector_index"),
-            last_ingest=stats.get("last_ingest"),
+            articles=stats.articles, passages=stats.passages,
+            stories=stats.stories, snapshot=stats.snapshot,
+            built_at=stats.built_at, age_seconds=stats.age_seconds,
+            model=stats.model, vector_index=stats.vector_index,
+            last_ingest=stats.last_ingest,
             uptime_seconds=time.monotonic() - self.started,
             latency_p50_ms=percentile(window, 50), latency_p95_ms=percentile(window, 95),
-            searches_measured=len(window), reload_error=stats.get("reload_error"),
+            searches_measured=len(window), reload_error=stats.reload_error,
             reindex=run.line() if run is not None and run.running else None,
             feedback=await self.feedback.totals())
 

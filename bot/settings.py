@@ -18,8 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from index.errors import ConfigError
-from index.settings import find_config
+from index import ConfigError, find_config
 
 TOKEN_ENV = "DISCORD_TOKEN"
 GUILD_ENV = "DISCORD_GUILD_ID"

@@ -18,12 +18,20 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TextIO
 
-from index import cli_cases, cli_trends, trends
-from index.errors import DocketError
-from index.ingest import ingest
-from index.progress import Progress
-from index.snapshot import current_name
-from index.sources import sample_dir
+from index import (
+    DEFAULT_WEEKS,
+    DocketError,
+    Progress,
+    case_not_found_text,
+    case_timeline_text,
+    cases_text,
+    check_weeks,
+    current_snapshot_name,
+    run_ingest,
+    sample_dir,
+    trend_empty_text,
+    write_trend_png,
+)
 
 from . import textforms
 from .reindex import ReindexRunning
@@ -39,12 +47,12 @@ _OPTION_MAX = {"days": LATEST_DAYS_MAX, "count": LATEST_COUNT_MAX}  # as the sla
 async def ensure_index(service: DocketService, err: TextIO) -> None:
     """Build the sample index on first run (no published snapshot in the data dir)."""
     data_dir = service.settings.data_dir
-    if current_name(data_dir) is not None:
+    if current_snapshot_name(data_dir) is not None:
         return
     print(f"No index in {data_dir} yet: building one from the bundled sample corpus "
           "(first run only)…", file=err, flush=True)
     with Progress(err) as shown:  # a bar on a terminal, a line now and then in a log
-        summary = await ingest([str(sample_dir())], service.settings, service.index.encoder,
+        summary = await run_ingest([str(sample_dir())], service.settings, service.index.encoder,
                                progress=shown.update)
     print(f"  {summary.line()}", file=err, flush=True)
     await service.index.reload_if_changed()
@@ -168,21 +176,21 @@ class Session:
             return "Which case? For example: /case Bartz v. Anthropic (/cases lists them)."
         found = book.resolve(name)
         if found is None:
-            return cli_cases.not_found(book, name)
-        return cli_cases.format_timeline(book, found)
+            return case_not_found_text(book, name)
+        return case_timeline_text(book, found)
 
     async def cases(self, _rest: str) -> str:
         await self.service.index.reload_if_changed()
-        return cli_cases.format_cases(self.service.index.cases)
+        return cases_text(self.service.index.cases)
 
     async def trends(self, rest: str) -> str:
         """/trends [topic] [weeks:N]: the chart written to a file, its path and a sparkline."""
-        words, weeks = [], trends.DEFAULT_WEEKS
+        words, weeks = [], DEFAULT_WEEKS
         for token in rest.split():
             name, colon, value = token.partition(":")
             if colon and name.lower() == "weeks":
                 try:
-                    weeks = trends.check_weeks(value)
+                    weeks = check_weeks(value)
                 except ValueError as exc:  # refused, never read as part of the topic
                     return str(exc)
             else:
@@ -190,8 +198,8 @@ class Session:
         await self.service.index.reload_if_changed()
         trend = await self.service.index.trend(" ".join(words) or None, weeks=weeks)
         if trend.empty:
-            return await cli_trends.empty_text(self.service.index, trend)
-        path = await cli_trends.write_png(trend, self.service.settings.data_dir / "trends.png")
+            return await trend_empty_text(self.service.index, trend)
+        path = await write_trend_png(trend, self.service.settings.data_dir / "trends.png")
         return f"{trend.summary()}\n{trend.sparkline()}\nchart: {path}"
 
     async def help(self, _rest: str) -> str:
@@ -208,8 +216,8 @@ async def run_terminal(service: DocketService, *, stdin: TextIO = sys.stdin,
     stats = await service.index.stats()
     ready = f" Ready in {time.perf_counter() - started:.1f}s." if started is not None else ""
     log.info("terminal ready%s", ready)
-    print(f"Docket, terminal mode (no DISCORD_TOKEN): {stats['articles']} articles, snapshot "
-          f"{stats['snapshot']}.{ready} Ask a question, or /help.", file=stdout, flush=True)
+    print(f"Docket, terminal mode (no DISCORD_TOKEN): {stats.articles} articles, snapshot "
+          f"{stats.snapshot}.{ready} Ask a question, or /help.", file=stdout, flush=True)
     if interactive:
         print("> ", end="", file=stdout, flush=True)
     async for line in read_lines(stdin):

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from index import display
-from index.results import Result, SearchResponse
+from index import LEDE_CHARS, Result, SearchResponse, human_date, human_dates, quoted, shorten
 
 from . import render
 from .safetext import merge_spans, terminal_safe
@@ -93,20 +92,20 @@ def highlighted(result: Result, color: bool, snippet: str | None = None,
         body = "".join(pieces)
     else:
         body = terminal_safe(text)
-    return display.quoted(" ".join(_words(body)), lead=result.leading_ellipsis,
+    return quoted(" ".join(_words(body)), lead=result.leading_ellipsis,
                           tail=truncated or result.trailing_ellipsis)
 
 
 def lede(result: Result, color: bool) -> str:
     """A story's quoted lede in a list of stories: whole sentences, or else whole words."""
-    snippet, truncated = display.shorten(result.snippet, display.LEDE_CHARS)
+    snippet, truncated = shorten(result.snippet, LEDE_CHARS)
     return highlighted(result, color, snippet, truncated)
 
 
 def result_text(number: int, result: Result, color: bool) -> str:
     lines = [wrap(highlighted(result, color), "    ")]
     lines.append(wrap(terminal_safe(result.title), "     ", first=f"  {number}. "))
-    lines.append(wrap(f"{terminal_safe(result.outlet)} · {display.human_date(result.published)}",
+    lines.append(wrap(f"{terminal_safe(result.outlet)} · {human_date(result.published)}",
                       "     "))
     lines.append(f"     {terminal_safe(result.url)}")
     others = render.also_reported(result)
@@ -130,11 +129,11 @@ def answer_text(response: SearchResponse, *, index_age_s: float | None = None,
     if not response.results:  # a fact-abstention still shows the closest coverage
         text = f"{render.NOTHING_FOUND} {render.TRY_LATEST.replace('`', '')}"
         if response.notice:
-            text += "\n" + terminal_safe(display.human_dates(response.notice))
+            text += "\n" + terminal_safe(human_dates(response.notice))
         return wrap(text)
     out = []
     if response.notice:
-        out.append(wrap(f"Note: {terminal_safe(display.human_dates(response.notice))}"))
+        out.append(wrap(f"Note: {terminal_safe(human_dates(response.notice))}"))
     for i, result in enumerate(response.results, start=offset + 1):
         out.append(result_text(i, result, color))
     footer = f"Searched {response.passages_searched:,} passages"
@@ -154,7 +153,7 @@ def latest_text(results: list[Result], *, topic: str | None, days: int | None,
         return f"Nothing in the news index{scope}{window}."
     out = [wrap(f"Latest developments{scope}{window}, newest first:")]
     for r in results:
-        out.append(wrap(f"{display.human_date(r.published)} · {terminal_safe(r.title)} · "
+        out.append(wrap(f"{human_date(r.published)} · {terminal_safe(r.title)} · "
                         f"{terminal_safe(r.outlet)}", "     ", first="  "))
         out.append(f"     {terminal_safe(r.url)}")
         if r.snippet.strip():

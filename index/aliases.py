@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
+from .settings import config_file
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def load(path: str | Path) -> Aliases:
     """The thesaurus at path; none (with one warning) when the file is missing."""
     if not path:
         return Aliases()
-    p = Path(path)
+    p = config_file(path)
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -358,12 +358,12 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     snap = await load_snapshot(path, settings, model=manifest.data["model"],
                                dimension=int(manifest.data["dimension"]), checksums=False)
     try:
-        counts = await snap.store.counts()
-        data = {"articles": counts["articles"], "passages": counts["passages"],
-                "stories": counts["stories"], "snapshot": snap.name,
-                "built_at": snap.manifest.get("built_at"), "model": snap.manifest.get("model"),
-                "vector_index": snap.manifest.get("vector_index"),
-                "last_ingest": snap.manifest.get("last_ingest"), "data_dir": str(settings.data_dir)}
+        stats = await snap.stats()
+        data = {"articles": stats.articles, "passages": stats.passages,
+                "stories": stats.stories, "snapshot": stats.snapshot,
+                "built_at": stats.built_at, "model": stats.model,
+                "vector_index": stats.vector_index,
+                "last_ingest": stats.last_ingest, "data_dir": str(settings.data_dir)}
     finally:
         await snap.close()
     if args.json:

@@ -4,6 +4,7 @@ sentence vectors, checked against each other and the configured model when opene
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import numpy as np
 
 from . import casebook, sentvecs, snapshot, store, vectors
 from .errors import SnapshotError
+from .results import IndexStats
 from .settings import Settings
 
 
@@ -40,6 +42,18 @@ class LoadedSnapshot:
             except RuntimeError:  # not in the index
                 continue
         return out
+
+    async def stats(self) -> IndexStats:
+        counts = await self.store.counts()
+        built = self.manifest.get("built_at")
+        age_s = None
+        if built:
+            age_s = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(built)).total_seconds()
+        return IndexStats(
+            articles=counts["articles"], passages=counts["passages"], stories=counts["stories"],
+            snapshot=self.name, built_at=built, age_seconds=age_s,
+            model=self.manifest.get("model"), vector_index=self.manifest.get("vector_index"),
+            last_ingest=self.manifest.get("last_ingest"), outlets=await self.store.outlets())
 
     async def close(self) -> None:
         await self.store.close()

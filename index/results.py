@@ -59,3 +59,20 @@ class SearchResponse:
             "has_more": self.has_more, "passages_searched": self.passages_searched,
             "snapshot": self.snapshot, "timings_ms": self.timings_ms,
         }
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """The live snapshot's size and freshness, and the last refused reload."""
+
+    articles: int
+    passages: int
+    stories: int
+    snapshot: str
+    built_at: str | None
+    age_seconds: float | None
+    model: str | None
+    vector_index: str | None
+    last_ingest: dict[str, Any] | None
+    outlets: list[tuple[str, int]] = field(default_factory=list)  # most articles first
+    reload_error: str | None = None

@@ -293,7 +293,7 @@ async def _results(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, weights
                    reranker: Reranker | None, timings: Timings, *,
                    prefer_lead: bool = False) -> list[Result]:
     cfg = snap.settings.search
-    members = await snap.store.story_members({c.article.story for c in page})
+    also = await snap.store.also_reported(c.article for c in page)
     kind = query.answer_type
     # The snippet is the best sentence (or two) anywhere in the article: each
     # sentence's vector was stored at ingest, so scoring them is a dot product.
@@ -315,7 +315,7 @@ async def _results(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, weights
                                max_chars=cfg.snippet_chars, similarities=sims,
                                title=article.title, kind=kind, question_words=query.word_set,
                                prefer_lead=prefer_lead and kind is None)
-        others = [m for m in members.get(article.story, []) if m.id != article.id]
+        others = also[article.id]
         out.append(Result(
             url=article.url, title=article.title, outlet=article.outlet,
             published=article.published, snippet=snip.text, score=round(c.score, 6),

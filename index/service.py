@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
-from pathlib import Path
-from typing import Any
 
 from . import aliases as aliases_mod
 from . import display, snapshot, trends
@@ -18,8 +17,8 @@ from .embed import Encoder
 from .errors import IndexNotReady, SnapshotError
 from .loaded import LoadedSnapshot, load_snapshot
 from .rerank import Reranker, load_reranker
-from .results import Result, SearchResponse
-from .settings import Settings
+from .results import IndexStats, Result, SearchResponse
+from .settings import Settings, config_file
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ class DocketIndex:
         if self.aliases.pattern is None:
             self.aliases = await asyncio.to_thread(aliases_mod.load, self.settings.search.aliases)
         if self._overrides is None:
-            path = Path(self.settings.cases) if self.settings.cases else None
+            path = config_file(self.settings.cases) if self.settings.cases else None
             self._overrides = (await asyncio.to_thread(load_overrides, path) if path
                                else Overrides())
         if self.settings.rerank.model and not self._rerank_tried:
@@ -171,7 +170,7 @@ class DocketIndex:
             return results
         rows = await snap.store.newest(since=since, until=today.isoformat(), limit=count)
         firsts = await snap.store.first_passages(row.id for row in rows)
-        members = await snap.store.story_members(row.story_id or row.id for row in rows)
+        also = await snap.store.also_reported(rows)
         out = []
         for row in rows:
             first = firsts.get(row.id)
@@ -182,7 +181,7 @@ class DocketIndex:
                 s, e = first["sentences"][0]
                 lede, start = row.text[s:e], s
                 lead, tail = display.omissions(row.text, s, e)
-            others = [m for m in members.get(row.story_id or row.id, []) if m.id != row.id]
+            others = also[row.id]
             out.append(Result(url=row.url, title=row.title, outlet=row.outlet,
                               published=row.published, snippet=lede, score=0.0, relevance=0.0,
                               also_reported_by=[m.url for m in others],
@@ -192,22 +191,9 @@ class DocketIndex:
                               trailing_ellipsis=tail))
         return out
 
-    async def stats(self) -> dict[str, Any]:
-        snap = self.snapshot
-        counts = await snap.store.counts()
-        built = snap.manifest.get("built_at")
-        age_s = None
-        if built:
-            age_s = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(built)).total_seconds()
-        return {
-            "articles": counts["articles"], "passages": counts["passages"],
-            "stories": counts["stories"], "snapshot": snap.name, "built_at": built,
-            "age_seconds": age_s, "model": snap.manifest.get("model"),
-            "vector_index": snap.manifest.get("vector_index"),
-            "last_ingest": snap.manifest.get("last_ingest"),
-            "outlets": await snap.store.outlets(),
-            "reload_error": self.last_reload_error,
-        }
+    async def stats(self) -> IndexStats:
+        stats = await self.snapshot.stats()
+        return dataclasses.replace(stats, reload_error=self.last_reload_error)
 
     async def close(self) -> None:
         for _, snap in self._retired:

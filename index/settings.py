@@ -183,6 +183,17 @@ def _section(cls: type, values: dict[str, Any], where: str) -> Any:
     return cls(**kwargs)
 
 
+def config_file(path: str | Path) -> Path:
+    """A file named in the settings: relative names are looked up from the working
+    directory, then from the project's own directory (the bundled config/ beside the
+    package), so that the bot started elsewhere still finds config/aliases.toml."""
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p
+    bundled = Path(__file__).resolve().parents[1] / p
+    return bundled if bundled.exists() else p
+
+
 def find_config(explicit: Path | None = None) -> Path | None:
     if explicit is not None:
         if not explicit.is_file():

@@ -332,6 +332,13 @@ class Store:
             out.setdefault(row["story_id"], []).append(ArticleRow.from_row(row))
         return out
 
+    async def also_reported(self, articles: Iterable[ArticleRow]) -> dict[int, list[ArticleRow]]:
+        """Each article's (by id) fellow members of its story, oldest first: the same
+        news as the other outlets reported it."""
+        articles = list(articles)
+        members = await self.story_members({a.story for a in articles})
+        return {a.id: [m for m in members.get(a.story, []) if m.id != a.id] for a in articles}
+
     async def newest(self, *, since: str | None, until: str | None, limit: int) -> list[ArticleRow]:
         """Newest articles (one per story), newest first."""
         clauses = ["published IS NOT NULL"]
@@ -349,10 +356,9 @@ class Store:
         async with self.db.execute(sql, params) as cur:
             async for row in cur:
                 art = ArticleRow.from_row(row)
-                story = art.story_id or art.id
-                if story in seen:
+                if art.story in seen:
                     continue
-                seen.add(story)
+                seen.add(art.story)
                 out.append(art)
                 if len(out) >= limit:
                     break

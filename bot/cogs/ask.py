@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.text import clean_question
+from index import clean_question
 
 from ..answers import chat_question
 from ..settings import QUESTION_MAX_CHARS

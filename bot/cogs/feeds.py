@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.errors import SourceError
+from index import SourceError
 
 from .. import digestplan, feedrender
 from ..errors import NotManager, answer, think

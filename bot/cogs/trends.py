@@ -11,7 +11,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index import chart, cli_trends, trends
+from index import (
+    DEFAULT_WEEKS,
+    MAX_WEEKS,
+    MIN_WEEKS,
+    Trend,
+    check_weeks,
+    render_chart,
+    trend_empty_text,
+)
 
 from .. import safetext as st
 from ..errors import answer, think
@@ -23,7 +31,7 @@ COLOR = discord.Colour(0x3B6EA8)
 FILENAME = "trends.png"
 
 
-def trend_reply(trend: trends.Trend, png: bytes) -> dict[str, object]:
+def trend_reply(trend: Trend, png: bytes) -> dict[str, object]:
     about = f" on “{st.fit_escaped(trend.topic, 100)}”" if trend.topic else ""
     embed = discord.Embed(title=f"Stories per {trend.unit}{about}", colour=COLOR,
                           description=st.fit_escaped(trend.summary(), 1000))
@@ -39,23 +47,23 @@ class Trends(commands.Cog):
     @app_commands.command(description="A chart of AI-and-copyright stories per week, overall "
                                       "or on a topic")
     @app_commands.describe(topic="Only stories about this, e.g. music or Getty Images",
-                           weeks=f"How many weeks back ({trends.MIN_WEEKS}-{trends.MAX_WEEKS}, "
-                                 f"default {trends.DEFAULT_WEEKS}); per month beyond a year")
+                           weeks=f"How many weeks back ({MIN_WEEKS}-{MAX_WEEKS}, "
+                                 f"default {DEFAULT_WEEKS}); per month beyond a year")
     async def trends(self, interaction: discord.Interaction[DocketBot],
                      topic: app_commands.Range[str, 1, 100] | None = None,
                      weeks: int | None = None) -> None:
         # weeks is checked here, not by Discord's min/max: one sentence says what is wrong.
         try:
-            span = trends.check_weeks(trends.DEFAULT_WEEKS if weeks is None else weeks)
+            span = check_weeks(DEFAULT_WEEKS if weeks is None else weeks)
         except ValueError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         await think(interaction)
         trend = await self.bot.service.index.trend(topic, weeks=span)
         if trend.empty:
-            await answer(interaction, content=await cli_trends.empty_text(self.bot.service.index, trend))
+            await answer(interaction, content=await trend_empty_text(self.bot.service.index, trend))
             return
-        png = await asyncio.to_thread(chart.render_png, trend)
+        png = await asyncio.to_thread(render_chart, trend)
         await answer(interaction, **trend_reply(trend, png))
 
 

@@ -103,6 +103,7 @@ async def test_more_shows_the_next_results_and_votes_are_stored(encoder: Encoder
         vote = await d.fake.dispatch_component(answer, up_id, user=d.fake.member)
         thanks = await vote.wait_for_reply()
         assert thanks["flags"] & EPHEMERAL and "Thanks" in thanks["content"]
+        assert vote.callback_type == 5  # acknowledged ("thinking") before the database work
         vote = await d.fake.dispatch_component(answer, down_id, user=d.fake.member)
         await vote.wait_for_reply()
         with sqlite3.connect(tmp_path / DB_FILE) as db:
