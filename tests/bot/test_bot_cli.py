@@ -72,9 +72,9 @@ def test_check_builds_everything_without_logging_in(sample_index: Path, tmp_path
     proc = run_bot(["--check"], data_dir=sample_index, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("OK: 10 commands (ask, feeds, help, latest, "
-                                                   "reindex, sources, status, subscribe, sync, "
-                                                   "unsubscribe)")
+    assert len(lines) == 1 and lines[0].startswith("OK: 12 commands (ask, case, feeds, help, "
+                                                   "latest, reindex, sources, status, subscribe, "
+                                                   "sync, trends, unsubscribe)")
     assert "token set" in lines[0]
     assert SECRET not in proc.stdout + proc.stderr
     assert "logging in" not in proc.stderr  # never contacted Discord

@@ -119,7 +119,7 @@ async def test_commands_sync_once_per_change_and_owners_can_force(
             assert (await refused.wait_for_reply())["content"] == "Only the bot's owners can do that."
             forced = await fake.dispatch_slash("sync", user=fake.owner, bypass_permission_gate=True)
             reply = await forced.wait_for_reply(timeout=10)
-            assert reply["content"] == f"Synced 10 commands (guild {fake.guild_id})."
+            assert reply["content"] == f"Synced 12 commands (guild {fake.guild_id})."
             assert fake.sync_count(fake.guild_id) == 2
             assert again.bot.maintainers.is_owner(fake.owner.id)  # the application's owner
         fake.assert_clean()
