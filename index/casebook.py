@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,7 +165,13 @@ def stories_of(rows: Sequence[Any]) -> list[Story]:
                   outlet=r.outlet, url=r.url) for r in rows]
 
 
-async def collect(st: Any) -> Found:
-    """The cases of a snapshot's stories, read through its store (for ingest)."""
-    rows = await st.newest(since=None, until=None, limit=10**9)
-    return await asyncio.to_thread(find, stories_of(rows))
+async def collect(st: Any, progress: Callable[[int, int], None] | None = None) -> Found:
+    """The cases of a snapshot's stories, read through its store (for ingest); `progress`
+    hears (stories done, stories) before and after."""
+    stories = list(stories_of(await st.newest(since=None, until=None, limit=10**9)))
+    if progress and stories:
+        progress(0, len(stories))
+    found = await asyncio.to_thread(find, stories)
+    if progress and stories:
+        progress(len(stories), len(stories))
+    return found

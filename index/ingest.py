@@ -222,9 +222,9 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
             await st.record_run(run_started, _now(), summary.to_json())
             await st.commit()
             counts = await st.counts()
-            if progress:
-                progress("finding cases", 0, 0)
-            found = await casebook.collect(st)
+            found = await casebook.collect(
+                st, (lambda done, total: progress("finding cases", done, total))
+                if progress else None)
         finally:
             await st.close()
         await asyncio.to_thread(casebook.write, building, found)
