@@ -592,10 +592,11 @@ class InteractionRecord:
     async def wait_for_choices(self, timeout: float = 5.0) -> list[dict[str, Any]]:  # noqa: ASYNC109
         """Autocomplete: the choices the bot answered with."""
         self._check_refused()
-        result: list[dict[str, Any]] = await self._notifier.wait_until(
-            lambda: self.choices if self.choices is not None else None, timeout, self.describe
+        # Boxed: an empty list of choices is an answer too.
+        box: tuple[list[dict[str, Any]]] = await self._notifier.wait_until(
+            lambda: (self.choices,) if self.choices is not None else None, timeout, self.describe
         )
-        return result
+        return box[0]
 
 
 def is_visible_reply(message: dict[str, Any]) -> bool:
