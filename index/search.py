@@ -17,54 +17,92 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import answertype, dates, snippets, unseen, vectors
+from . import answertype, dates, relevance, snippets, unseen, vectors
 from .aliases import Aliases
 from .errors import QueryError
 from .query import Query, parse
 from .ranking import Candidate, Ranked, coverage, fuse, keep_dense_top, lexical_query, term_pattern
 from .results import Result, SearchResponse
-from .text import stem
 from .timing import Timings
 
 if TYPE_CHECKING:
     from .loaded import LoadedSnapshot
     from .rerank import Reranker
 
-LATEST_MARGIN = 0.10  # how far below the best relevance a newer story may be and still lead
-# A further result is shown only when it is nearly as relevant as the first, or has
-# the first's own standard of evidence besides: results #2, #3 and More pages must not
-# drift to stories that merely share the topic.
-FOLLOW_MARGIN = 0.25
-# A story whose article contains a name the question gives in full ("Thaler v. Perlmutter",
-# "Getty Images") is relevant this far below the threshold: the model may not see it.
-NAMED_SLACK = 0.15
-# A question word that more than this share of passages holds names no one party.
-PARTY_SHARE = 0.1
-PARTY_FREE = 0.1
-
-
 def _today(now: dt.date | None) -> dt.date:
     return now or dt.datetime.now(dt.UTC).date()
+
+
+@dataclass
+class _Asked:
+    """The question understood: its words as asked and as searched, their vectors and
+    document frequencies, the date intent, and the names the index never mentions."""
+
+    asked: Query  # as the user wrote it: the quote answers these words
+    query: Query  # with descriptors expanded to the names they stand for: searched with these
+    qvec: np.ndarray
+    asked_vec: np.ndarray
+    dfs: dict[str, int]
+    weights: dict[str, float]  # snippet weights of the searched terms (IDF)
+    unseen: list[str]
+    intent: dates.DateIntent
+    today: dt.date
 
 
 async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], question: str, *,
                  k: int = 3, offset: int = 0, now: dt.date | None = None,
                  min_relevance: float | None = None, reranker: Reranker | None = None,
                  check_facts: bool = True, aliases: Aliases | None = None) -> SearchResponse:
+    """Understand the question, rank the stories, keep the relevant ones, quote a page."""
     cfg = snap.settings.search
-    aliases = aliases or Aliases()
     threshold = cfg.min_relevance if min_relevance is None else min_relevance
+    timings = Timings()
     try:
-        asked = parse(question)
-        # Descriptors ("the mouse house") are searched with the names they stand for,
-        # both lexically and in the embedded text; the quote answers the words asked.
-        query = parse(aliases.expand(question))
+        q = await _understand(snap, encode, question, aliases or Aliases(), now, check_facts,
+                              timings)
     except QueryError as exc:
         return SearchResponse(query=question[:200], abstained=True, results=[], error=str(exc),
                               snapshot=snap.name, passages_searched=snap.passages)
+    ranked, texts, sentences = await _ranked(snap, q, reranker, timings)
+    response = SearchResponse(query=q.asked.text, abstained=False, results=[],
+                              date_filter=q.intent.label if q.intent.filters else None,
+                              latest=q.intent.latest, snapshot=snap.name,
+                              passages_searched=snap.passages)
+    relevant = relevance.same_parties(relevance.relevant(ranked, threshold), q.query, q.dfs, snap.passages, texts)
+    relevant = _in_period(relevant, q.intent, response)
+    if not relevant:
+        response.abstained = True
+        response.timings_ms = timings.report()
+        return response
+    if q.intent.latest:
+        relevant = relevance.newest_first(relevant)
+        _note_staleness(relevant[0], q.today, cfg.stale_after_days, response)
+    with timings("snippets"):
+        page = relevant[offset:offset + k]
+        response.has_more = len(relevant) > offset + k
+        # "What's the latest on X", "what happened in March": news says what happened first.
+        lead = q.intent.latest or q.intent.filters
+        asked_weights = {t: w for t, w in q.weights.items() if t in q.asked.terms}
+        response.results = await _results(snap, q.asked, q.asked_vec, asked_weights, page, texts,
+                                          sentences if q.asked_vec is q.qvec else {},
+                                          reranker, timings, prefer_lead=lead)
+    if q.unseen and offset == 0:
+        _unseen(q.unseen, response)
+    elif check_facts and offset == 0:
+        _check_fact(q.query, response)
+    response.timings_ms = timings.report()
+    return response
+
+
+async def _understand(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], question: str,
+                      aliases: Aliases, now: dt.date | None, check_facts: bool,
+                      timings: Timings) -> _Asked:
+    """Parse (QueryError for a question that cannot be searched), embed, look up the terms."""
+    asked = parse(question)
+    # Descriptors ("the mouse house") are searched with the names they stand for,
+    # both lexically and in the embedded text; the quote answers the words asked.
+    query = parse(aliases.expand(question))
     today = _today(now)
-    intent = dates.parse(query.text, today)
-    timings = Timings()
     with timings("embed"):
         qvec = await asyncio.to_thread(encode, query.text)
         # The quote is chosen by the question as asked, without the names appended.
@@ -76,96 +114,45 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
         weights = {t: snippets.idf(dfs.get(t, 0), max(snap.passages, 1)) for t in query.terms}
         # A question naming someone the index never mentions is about a story it does not
         # hold (descriptors are blanked first: they name someone known).
-        names = (await unseen.unseen_names(aliases.blank(question), dfs, snap.store.document_frequencies,
+        names = (await unseen.unseen_names(aliases.blank(question), dfs,
+                                           snap.store.document_frequencies,
                                            snap.store.terms_with_prefix)
                  if check_facts else [])
-    candidates = await _retrieve(snap, query, qvec, dfs, timings)
+    return _Asked(asked, query, qvec, asked_vec, dfs, weights, names,
+                  dates.parse(query.text, today), today)
+
+
+async def _ranked(snap: LoadedSnapshot, q: _Asked, reranker: Reranker | None,
+                  timings: Timings) -> tuple[list[Ranked], dict[int, str], dict[int, Sentences]]:
+    """Every candidate story, best first, with the texts and sentence scores read on the way."""
+    candidates = await _retrieve(snap, q.query, q.qvec, q.dfs, timings)
     with timings("fusion"):
-        ranked = await _rank(snap, candidates, qvec)
-        ranked, texts, sentences = await _rescore(snap, query, qvec, weights, ranked)
+        ranked = await _rank(snap, candidates, q.qvec)
+        ranked, texts, sentences = await _rescore(snap, q.query, q.qvec, q.weights, ranked)
     if reranker is not None and ranked:
         with timings("rerank"):
-            ranked, texts = await _rerank(snap, reranker, query, ranked, texts)
-    response = SearchResponse(query=asked.text, abstained=False, results=[],
-                              date_filter=intent.label if intent.filters else None,
-                              latest=intent.latest, snapshot=snap.name,
-                              passages_searched=snap.passages)
-    relevant = _same_parties(_relevant(ranked, threshold), query, dfs, snap.passages, texts)
-    if intent.filters:
-        in_range = [c for c in relevant if intent.contains(_date(c.article.published))]
-        if not in_range and relevant:
-            response.notice = f"Nothing in the index matches {intent.label}; showing the closest reports."
-        else:
-            relevant = in_range
-    if not relevant:
-        response.abstained = True
-        response.timings_ms = timings.report()
-        return response
-    if intent.latest:
-        relevant = _newest_first(relevant)
-        newest = _date(relevant[0].article.published)
-        if newest and (today - newest).days > cfg.stale_after_days:
-            response.notice = (f"The newest report on this in the index is from "
-                               f"{newest.isoformat()}; there may be later developments.")
-    with timings("snippets"):
-        page = relevant[offset:offset + k]
-        response.has_more = len(relevant) > offset + k
-        # "What's the latest on X", "what happened in March": news says what happened first.
-        lead = intent.latest or intent.filters
-        asked_weights = {t: w for t, w in weights.items() if t in asked.terms}
-        response.results = await _results(snap, asked, asked_vec, asked_weights, page, texts,
-                                          sentences if asked_vec is qvec else {},
-                                          reranker, timings, prefer_lead=lead)
-
-    if names and offset == 0:
-        _unseen(names, response)
-    elif check_facts and offset == 0:
-        _check_fact(query, response)
-    response.timings_ms = timings.report()
-    return response
+            ranked, texts = await _rerank(snap, reranker, q.query, ranked, texts)
+    return ranked, texts, sentences
 
 
-def _relevant(ranked: list[Ranked], threshold: float) -> list[Ranked]:
-    """The stories worth showing: the best one above the threshold, and the rest only
-    while they stay close to it."""
-    above = [r for r in ranked if r.relevance >= threshold
-             or (r.named and r.relevance >= threshold - NAMED_SLACK)]
-    if not above:
-        return []
-    best = max(r.relevance for r in above)
-    return [r for r in above if r is above[0] or r.relevance >= best - FOLLOW_MARGIN]
-
-
-def _same_parties(relevant: list[Ranked], query: Query, dfs: dict[str, int], passages: int,
-                  texts: dict[int, str]) -> list[Ranked]:
-    """The first story, and further ones only when they score close to it or name a party
-    the question and the first story share: a question on Disney v. Midjourney is not
-    followed by a story on other parties. The parties are the question's words that the
-    first story's title gives as names (runs of capitalized words, "Thomson Reuters") and
-    that few passages hold; a name of two words is found only as those two words."""
-    if len(relevant) < 2:
+def _in_period(relevant: list[Ranked], intent: dates.DateIntent,
+               response: SearchResponse) -> list[Ranked]:
+    """The stories of the asked-for period; the closest reports, with a notice, when none is."""
+    if not intent.filters:
         return relevant
-    terms = {t for t in query.terms if dfs.get(t, 0) <= PARTY_SHARE * max(passages, 1)}
-    phrases = []
-    for run in re.findall(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*", relevant[0].article.title):
-        kept = [stem(w) for w in run.split() if stem(w) in terms]
-        if kept:
-            phrases.append(r"\W+".join(re.escape(t) + r"\w{0,5}" for t in kept))
-    if not phrases:
+    in_range = [c for c in relevant if intent.contains(_date(c.article.published))]
+    if not in_range and relevant:
+        response.notice = f"Nothing in the index matches {intent.label}; showing the closest reports."
         return relevant
-    pattern = re.compile(r"\b(?:" + "|".join(phrases) + r")\b")
-    close = relevant[0].relevance - PARTY_FREE
-    return [relevant[0], *(r for r in relevant[1:] if r.relevance >= close or (
-        r.article.id in texts and pattern.search(f"{r.article.title} {texts[r.article.id]}".lower())))]
+    return in_range
 
 
-def _newest_first(relevant: list[Ranked]) -> list[Ranked]:
-    """The stories nearly as relevant as the best one, newest first, then the rest."""
-    best = relevant[0].relevance
-    lead = [c for c in relevant if c.relevance >= best - LATEST_MARGIN]
-    rest = [c for c in relevant if c.relevance < best - LATEST_MARGIN]
-    lead.sort(key=lambda c: (c.article.published or "", c.relevance), reverse=True)
-    return lead + rest
+def _note_staleness(newest: Ranked, today: dt.date, stale_after_days: int,
+                    response: SearchResponse) -> None:
+    day = _date(newest.article.published)
+    if day and (today - day).days > stale_after_days:
+        response.notice = (f"The newest report on this in the index is from "
+                           f"{day.isoformat()}; there may be later developments.")
 
 
 def _date(value: str | None) -> dt.date | None:
