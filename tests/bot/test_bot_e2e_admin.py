@@ -111,7 +111,7 @@ async def test_commands_sync_once_per_change_and_owners_can_force(
         assert fake.sync_count(fake.guild_id) == 1 and fake.sync_count(None) == 0
         names = {c["name"] for c in fake.commands(fake.guild_id)}
         assert names == {"ask", "latest", "sources", "status", "help", "reindex", "sync",
-                         "subscribe", "unsubscribe", "feeds"}
+                         "subscribe", "unsubscribe", "feeds", "case", "trends"}
         await fake.stop_bot(d.bot)
         async with running_docket(encoder, sample_index, tmp_path, fake=fake) as again:
             assert fake.sync_count() == 1  # same commands: nothing sent on restart
