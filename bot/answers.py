@@ -17,7 +17,8 @@ from index import SearchResponse
 from . import render
 from .caseviews import case_button
 from .cooldowns import TryAgain
-from .errors import answer, friendly, send_error, think
+from .errors import friendly
+from .replies import answer, send_error, think
 from .safetext import clean, fit
 from .service import DocketService
 from .settings import BotSettings

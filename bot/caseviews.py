@@ -9,7 +9,7 @@ from typing import Any
 import discord
 
 from . import caserender
-from .errors import answer, send_error, think
+from .replies import answer, send_error, think
 
 # docket:case:<page>:<case key>; a key too long for Discord's 100-character custom id
 # gets no button (its first page is still shown).

@@ -31,8 +31,8 @@ from index import (
     parse_feed,
 )
 
-from .reindex import in_daemon_thread
 from .settings import BotSettings
+from .threads import in_daemon_thread
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from index import ConfigError, find_config
+from index import ConfigError, find_config, read_toml
 
 TOKEN_ENV = "DISCORD_TOKEN"
 GUILD_ENV = "DISCORD_GUILD_ID"
@@ -186,10 +185,7 @@ def load_bot_settings(config: Path | None = None,
     raw: dict[str, Any] = {}
     path = find_config(config)
     if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read {path}: {exc}") from exc
+        data = read_toml(path)
         section = data.get("bot", {})
         if not isinstance(section, dict):
             raise ConfigError(f"{path}: [bot] must be a table")

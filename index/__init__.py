@@ -22,7 +22,7 @@ from .errors import (
     SourceError,
 )
 from .results import IndexStats, Result, SearchResponse
-from .settings import ModelSettings, Settings, find_config, load_settings
+from .settings import ModelSettings, Settings, find_config, load_settings, read_toml
 
 if TYPE_CHECKING:
     from .casebook import CaseBook
@@ -173,6 +173,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "model_path",
     "parse_feed",
     "quoted",
+    "read_toml",
     "run_ingest",
     "sample_dir",
     "shorten",

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
-from .settings import config_file
+from .settings import config_file, read_toml
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +64,10 @@ def load(path: str | Path) -> Aliases:
     if not path:
         return Aliases()
     p = config_file(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not p.exists():
         log.warning("no alias thesaurus at %s; questions are searched as written", p)
         return Aliases()
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read {p}: {exc}") from exc
+    raw = read_toml(p)
     table = raw.get("aliases", {})
     if not isinstance(table, dict) or not all(
             isinstance(v, list) and all(isinstance(d, str) for d in v) for v in table.values()):

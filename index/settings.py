@@ -183,6 +183,16 @@ def _section(cls: type, values: dict[str, Any], where: str) -> Any:
     return cls(**kwargs)
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """The tables of a TOML file; ConfigError ("cannot read PATH: why") when the file is
+    missing, unreadable, not UTF-8 or not valid TOML. The settings of the index and of the
+    bot, and the alias thesaurus, are all read through here."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+
+
 def config_file(path: str | Path) -> Path:
     """A file named in the settings: relative names are looked up from the working
     directory, then from the project's own directory (the bundled config/ beside the
@@ -216,10 +226,7 @@ def load_settings(config: Path | None = None, data_dir: Path | None = None,
     raw: dict[str, Any] = {}
     path = find_config(config)
     if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read {path}: {exc}") from exc
+        raw = read_toml(path)
     # DOCKET__SECTION__KEY=value overrides any key.
     for key, value in env.items():
         if key.startswith("DOCKET__"):

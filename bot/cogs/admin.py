@@ -16,8 +16,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ..errors import NotMaintainer, NotOwner, send_error
+from ..errors import NotMaintainer, NotOwner
 from ..reindex import ReindexRun, ReindexRunning
+from ..replies import send_error
 from ..safetext import fit
 
 if TYPE_CHECKING:

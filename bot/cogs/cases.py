@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from .. import caserender
 from ..caseviews import CHOICE_MAX, CaseButton, timeline_reply
-from ..errors import answer, think
+from ..replies import answer, think
 
 if TYPE_CHECKING:
     from ..client import DocketBot

@@ -19,7 +19,8 @@ from discord.ext import commands
 from index import SourceError
 
 from .. import digestplan, feedrender
-from ..errors import NotManager, answer, think
+from ..errors import NotManager
+from ..replies import answer, think
 from ..safetext import fit, fit_escaped
 from .admin import maintainers_only
 

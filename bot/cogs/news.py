@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from .. import render
-from ..errors import answer, think
+from ..replies import answer, think
 
 if TYPE_CHECKING:
     from ..client import DocketBot

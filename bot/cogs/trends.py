@@ -22,7 +22,7 @@ from index import (
 )
 
 from .. import safetext as st
-from ..errors import answer, think
+from ..replies import answer, think
 
 if TYPE_CHECKING:
     from ..client import DocketBot
