@@ -203,7 +203,7 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.sample:
         sources.append(str(sample_dir()))
     if not sources:
-        from .feedconfig import configured_sources
+        from .feeds.config import configured_sources
 
         sources = configured_sources(settings)
     if not sources:
@@ -433,8 +433,8 @@ async def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     import signal
 
-    from .feedstate import FeedState
-    from .watch import FeedPoller
+    from .feeds.state import FeedState
+    from .feeds.watch import FeedPoller
 
     state = await FeedState.open(settings.data_dir)
     try:
@@ -463,7 +463,7 @@ async def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
-    from .feedconfig import feed_listing
+    from .feeds.config import feed_listing
 
     feeds = await feed_listing(settings)
     if args.json:
@@ -485,8 +485,8 @@ async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
-    from .feedconfig import configured_feeds, feeds_file, sync_config_feeds
-    from .feedstate import FeedState
+    from .feeds.config import configured_feeds, feeds_file, sync_config_feeds
+    from .feeds.state import FeedState
 
     configured = configured_feeds(settings)
     if args.action == "remove" and args.url in {f.url for f in configured}:

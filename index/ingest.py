@@ -20,8 +20,8 @@ from .chunk import Passage, chunk
 from .dedupe import signature, story_for
 from .embed import Encoder, export_pending, model_id
 from .extract import Document
-from .feedconfig import feed_keywords, record_reads
-from .feedstate import StateError
+from .feeds.config import feed_keywords, record_reads
+from .feeds.state import StateError
 from .settings import Settings
 from .sources import PRIORITY, Collected, UrlRead, collect, is_url, skipped_words
 
