@@ -425,7 +425,7 @@ async def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from .bench import run_bench
+    from .bench.run import run_bench
 
     return await run_bench(args, settings)
 
