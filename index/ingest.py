@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import casebook, sentvecs, snapshot, store, vectors
+from . import casebook, sentvecs, snapshot, store, store_schema, vectors
 from .chunk import Passage, chunk
 from .dedupe import signature, story_for
 from .embed import Encoder, export_pending, model_id
@@ -187,11 +187,11 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
                 await asyncio.to_thread(shutil.copyfile, base / sentvecs.FILE,
                                         building / sentvecs.FILE)
             flat = await asyncio.to_thread(vectors.load, base / vectors.FLAT_FILE)
-        db = await store.connect(building / snapshot.DB_FILE)
+        db = await store_schema.connect(building / snapshot.DB_FILE)
         st = store.Store(db)
         try:
             # A base snapshot of an older schema is republished in the new one.
-            upgraded = await store.migrate(db) < store.SCHEMA_VERSION and base is not None
+            upgraded = await store_schema.migrate(db) < store_schema.SCHEMA_VERSION and base is not None
             known_sources = await st.source_hashes()
             existing = await st.article_hashes()
             reading = (lambda done, total: progress("reading sources", done, total)) \
@@ -245,7 +245,7 @@ async def _ingest_locked(sources: list[str], settings: Settings, lazy: _LazyEnco
         info = {
             "snapshot": name, "model": lazy.identity(settings), "dimension": dimension,
             "articles": counts["articles"], "passages": counts["passages"],
-            "stories": counts["stories"], "cases": len(found.cases), "built_at": _now(), "schema": store.SCHEMA_VERSION,
+            "stories": counts["stories"], "cases": len(found.cases), "built_at": _now(), "schema": store_schema.SCHEMA_VERSION,
             "sentence_vectors": sentvecs.rows_in(building / sentvecs.FILE, dimension),
             "vector_index": ann_kind or "flat",
             "versions": _versions(), "last_ingest": summary.to_json() | {"failures": summary.failures[:20]},

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import snapshot, store, vectors
+from .. import snapshot, store_schema, vectors
 from ..embed import Encoder
 from ..ingest import ingest
 from ..settings import Settings
@@ -109,7 +109,7 @@ def _dir_mb(path: Path) -> float:
 
 
 def _passage_texts(db_path: Path) -> list[str]:
-    return [f"{title}\n{body}" for title, body in store.passage_texts(db_path)]
+    return [f"{title}\n{body}" for title, body in store_schema.passage_texts(db_path)]
 
 
 def _rate(encoder: Encoder, texts: list[str]) -> float:
