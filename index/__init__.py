@@ -51,8 +51,8 @@ if TYPE_CHECKING:
     from .feeds.state import FeedRow, FeedState
     from .feeds.watch import FeedPoller, PollReport
     from .fetch import Fetcher
-    from .ingest import IngestSummary, ProgressFn
     from .ingest import ingest as run_ingest
+    from .ingest_report import IngestSummary, ProgressFn
     from .loaded import LoadedSnapshot, load_snapshot
     from .progress import Progress, unit_for
     from .service import DocketIndex
@@ -86,8 +86,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "FeedRow": ("feeds.state", "FeedRow"),
     "FeedState": ("feeds.state", "FeedState"),
     "Fetcher": ("fetch", "Fetcher"),
-    "IngestSummary": ("ingest", "IngestSummary"),
-    "ProgressFn": ("ingest", "ProgressFn"),
+    "IngestSummary": ("ingest_report", "IngestSummary"),
+    "ProgressFn": ("ingest_report", "ProgressFn"),
     "run_ingest": ("ingest", "ingest"),
     "LoadedSnapshot": ("loaded", "LoadedSnapshot"),
     "load_snapshot": ("loaded", "load_snapshot"),

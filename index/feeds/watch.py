@@ -26,7 +26,9 @@ from ..extract import (
     parse_feed,
 )
 from ..fetch import Fetcher
-from ..ingest import EncoderSource, IngestSummary, ingest
+from ..ingest import ingest
+from ..ingest_report import IngestSummary
+from ..ingest_write import EncoderSource
 from ..settings import Settings
 from ..urls import canonical_url
 from .config import sync_config_feeds
