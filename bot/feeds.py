@@ -1,7 +1,7 @@
 """The feeds as the bot manages them, without Discord: polling, health, /feeds add|remove|enable.
 
 Feed health and the announcements live in the index's `state.sqlite` (see
-`index.feedstate`); `python -m index watch` and the bot share it. The bot polls on its
+`index.feeds.state`); `python -m index watch` and the bot share it. The bot polls on its
 own task loop when `[bot] poll_feeds` is on; each poll runs in a daemon thread with
 its own event loop and connection, like a reindex, so that fetching, parsing and
 embedding never stall the gateway.

@@ -46,12 +46,13 @@ if TYPE_CHECKING:
     )
     from .embed import Encoder, export_pending, model_path
     from .extract import Feed, parse_feed
-    from .feedconfig import ConfiguredFeed, configured_feeds, configured_sources, merge_listing
-    from .feedstate import STATE_FILE as FEED_STATE_FILE
-    from .feedstate import FeedRow, FeedState
+    from .feeds.config import ConfiguredFeed, configured_feeds, configured_sources, merge_listing
+    from .feeds.state import STATE_FILE as FEED_STATE_FILE
+    from .feeds.state import FeedRow, FeedState
+    from .feeds.watch import FeedPoller, PollReport
     from .fetch import Fetcher
-    from .ingest import IngestSummary, ProgressFn
     from .ingest import ingest as run_ingest
+    from .ingest_report import IngestSummary, ProgressFn
     from .loaded import LoadedSnapshot, load_snapshot
     from .progress import Progress, unit_for
     from .service import DocketIndex
@@ -60,7 +61,6 @@ if TYPE_CHECKING:
     from .store import ArticleRow
     from .text import clean_question
     from .trends import DEFAULT_WEEKS, MAX_WEEKS, MIN_WEEKS, Trend, check_weeks, format_day
-    from .watch import FeedPoller, PollReport
 
 # Public name -> (submodule, name there). `run_ingest` is `index.ingest.ingest`: the
 # name `ingest` is the submodule's.
@@ -80,14 +80,14 @@ _LAZY: dict[str, tuple[str, str]] = {
         "quoted", "shorten", "shorten_to_fit")},
     **{name: ("embed", name) for name in ("Encoder", "export_pending", "model_path")},
     **{name: ("extract", name) for name in ("Feed", "parse_feed")},
-    **{name: ("feedconfig", name) for name in (
+    **{name: ("feeds.config", name) for name in (
         "ConfiguredFeed", "configured_feeds", "configured_sources", "merge_listing")},
-    "FEED_STATE_FILE": ("feedstate", "STATE_FILE"),
-    "FeedRow": ("feedstate", "FeedRow"),
-    "FeedState": ("feedstate", "FeedState"),
+    "FEED_STATE_FILE": ("feeds.state", "STATE_FILE"),
+    "FeedRow": ("feeds.state", "FeedRow"),
+    "FeedState": ("feeds.state", "FeedState"),
     "Fetcher": ("fetch", "Fetcher"),
-    "IngestSummary": ("ingest", "IngestSummary"),
-    "ProgressFn": ("ingest", "ProgressFn"),
+    "IngestSummary": ("ingest_report", "IngestSummary"),
+    "ProgressFn": ("ingest_report", "ProgressFn"),
     "run_ingest": ("ingest", "ingest"),
     "LoadedSnapshot": ("loaded", "LoadedSnapshot"),
     "load_snapshot": ("loaded", "load_snapshot"),
@@ -98,8 +98,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "sample_dir": ("sources", "sample_dir"),
     "ArticleRow": ("store", "ArticleRow"),
     "clean_question": ("text", "clean_question"),
-    "FeedPoller": ("watch", "FeedPoller"),
-    "PollReport": ("watch", "PollReport"),
+    "FeedPoller": ("feeds.watch", "FeedPoller"),
+    "PollReport": ("feeds.watch", "PollReport"),
 }
 
 

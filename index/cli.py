@@ -11,14 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import cli_cases, cli_trends, display
+from . import cli_cases, cli_feeds, cli_measure, cli_trends, display
+from .cli_common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, make_encoder, open_index, whole
 from .errors import ConfigError, DocketError, IngestBusy, SnapshotError
 from .results import Result, SearchResponse
 from .settings import Settings, load_settings
 
 log = logging.getLogger("index")
-
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,32 +25,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (`{self.prog} --help` for usage)\n")
-
-
-def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse type: a whole number from low (to high)."""
-    wanted = f"a whole number from {low} to {high}" if high is not None else f"a whole number of {low} or more"
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {wanted}, not {text!r}") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"expected {wanted}, not {text}")
-        return value
-    return parse
-
-
-def _seconds(text: str) -> float:
-    """An argparse type: a number of seconds above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, not {text!r}") from None
-    if not 0 < value < float("inf"):  # NaN compares false too
-        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, not {text}")
-    return value
 
 
 MAX_DAYS = 3650  # the same bound as /latest in Discord and in the terminal session
@@ -86,16 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("search", "quoted answers to a question")
     p.add_argument("question", help="the question, or - to read one question per line from stdin")
-    p.add_argument("-k", type=_whole(1), default=None, metavar="N",
+    p.add_argument("-k", type=whole(1), default=None, metavar="N",
                    help="number of results (default: search.results in the settings)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per question (with -: one line per input line, in order)")
 
     p = command("latest", "newest stories, newest first")
     p.add_argument("topic", nargs="?", default=None, help="only stories on this topic")
-    p.add_argument("--days", type=_whole(1, MAX_DAYS), default=None, metavar="N",
+    p.add_argument("--days", type=whole(1, MAX_DAYS), default=None, metavar="N",
                    help=f"only stories of the last N days (1-{MAX_DAYS})")
-    p.add_argument("--count", type=_whole(1), default=5, metavar="N",
+    p.add_argument("--count", type=whole(1), default=5, metavar="N",
                    help="number of stories (default: 5)")
     p.add_argument("--json", action="store_true", help="print the stories as JSON")
 
@@ -105,41 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("stats", "index size and freshness")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
 
-    command("verify", "check the live snapshot deeply; non-zero exit on any problem")
-
-    p = command("eval", "run question sets (QA.jsonl) against the index")
-    p.add_argument("qa", type=Path, nargs="*",
-                   help="question sets (default: the three sets of the sample corpus)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-
-    p = command("calibrate", "derive the abstention threshold from a question set")
-    p.add_argument("qa", type=Path, nargs="?", help="question set (default: the development set)")
-
-    p = command("watch", "poll the configured feeds on their intervals")
-    p.add_argument("--once", action="store_true", help="poll every enabled feed once and exit")
-    p.add_argument("--tick", type=_seconds, default=10.0, metavar="SECONDS",
-                   help="seconds between checks for due feeds (default: 10)")
-
-    p = command("sources", "feeds and their health")
-    p.add_argument("--json", action="store_true", help="print the feeds as JSON")
-
-    p = command("feeds", "add, remove or re-enable a feed")
-    p.add_argument("action", choices=["add", "remove", "enable"], help="what to do with the feed")
-    p.add_argument("url", help="the feed's URL")
-    p.add_argument("--interval", type=_whole(1), default=None, metavar="MINUTES",
-                   help="minutes between polls (default: fetch.default_interval_s)")
-    p.add_argument("--keywords", default="", help="comma-separated; items must mention one")
-
-    p = command("bench", "speed and memory benchmark on synthetic corpora")
-    p.add_argument("--passages", type=_whole(1), nargs="+", default=[10_000, 100_000], metavar="N",
-                   help="corpus sizes in passages (default: 10000 100000)")
-    p.add_argument("--million", action="store_true", help="also 1,000,000 passages")
-    p.add_argument("--repeats", type=_whole(1), default=3, metavar="N",
-                   help="runs per corpus size (default: 3)")
-    p.add_argument("--json", type=Path, metavar="FILE", help="write the report here")
-    p.add_argument("--compare", type=Path, metavar="FILE", help="an earlier report to compare with")
-    p.add_argument("--backend", choices=["torch", "onnx", "both"], default=None,
-                   help="model backend to measure (default: model.backend in the settings)")
+    cli_measure.add_commands(command)
+    cli_feeds.add_commands(command)
+    cli_measure.add_bench(command)
     return parser
 
 
@@ -189,12 +130,6 @@ def _run(argv: list[str] | None) -> int:
         return 130
 
 
-def make_encoder(settings: Settings) -> Any:
-    from .embed import Encoder
-
-    return Encoder(settings.model)
-
-
 async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from .ingest import ingest
     from .sources import sample_dir
@@ -203,7 +138,7 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.sample:
         sources.append(str(sample_dir()))
     if not sources:
-        from .feedconfig import configured_sources
+        from .feeds.config import configured_sources
 
         sources = configured_sources(settings)
     if not sources:
@@ -242,14 +177,8 @@ class _ProgressBar:
         self._progress.close()
 
 
-async def _open_index(settings: Settings) -> Any:
-    from .service import DocketIndex
-
-    return await DocketIndex(settings, make_encoder(settings)).open()
-
-
 async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    index = await _open_index(settings)
+    index = await open_index(settings)
     try:
         if args.question != "-":
             response = await index.search(args.question, k=args.k)
@@ -304,7 +233,7 @@ def format_result(i: int, r: Result) -> str:
 
 
 async def cmd_latest(args: argparse.Namespace, settings: Settings) -> int:
-    index = await _open_index(settings)
+    index = await open_index(settings)
     try:
         results = await index.latest(args.topic, days=args.days, count=args.count)
         notice = None if results else await _nothing_new(index, args.topic, args.days)
@@ -333,7 +262,7 @@ async def _nothing_new(index: Any, topic: str | None, days: int | None) -> str:
 
 
 async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
-    index = await _open_index(settings)
+    index = await open_index(settings)
     try:
         book = index.cases
     finally:
@@ -342,7 +271,7 @@ async def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_trends(args: argparse.Namespace, settings: Settings) -> int:
-    index = await _open_index(settings)
+    index = await open_index(settings)
     try:
         return await cli_trends.run(args, index)
     finally:
@@ -375,147 +304,10 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from . import snapshot
-    from .verify import verify
-
-    path = snapshot.current_path(settings.data_dir)
-    try:
-        result = await asyncio.to_thread(verify, path)
-    except SnapshotError as exc:
-        print(f"verify failed: {exc}", file=sys.stderr)
-        return EXIT_PARTIAL
-    print(f"ok: snapshot {result['snapshot']}: {result['articles']} articles, "
-          f"{result['passages']} passages")
-    return EXIT_OK
-
-
-async def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluate import QA_SETS, default_qa_paths, evaluate, format_report, format_table, load_qa
-
-    paths = list(args.qa) or default_qa_paths()
-    sets = [(path, load_qa(path)) for path in paths]
-    index = await _open_index(settings)
-    try:
-        reports = {path.name: await evaluate(index, qa) for path, qa in sets}
-    finally:
-        await index.close()
-    if args.json:
-        print(json.dumps(reports if len(reports) > 1 else next(iter(reports.values()))))
-        return EXIT_OK
-    for name, report in reports.items():
-        print(f"== {name}" + (f" ({QA_SETS[name]})" if name in QA_SETS else ""))
-        print(format_report(report) + "\n")
-    labels = {f"{name} ({QA_SETS[name]})" if name in QA_SETS else name: r for name, r in reports.items()}
-    print(format_table(labels))
-    return EXIT_OK
-
-
-async def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluate import calibrate, default_qa_path, load_qa
-
-    qa = load_qa(args.qa or default_qa_path())
-    index = await _open_index(settings)
-    try:
-        result = await calibrate(index, qa)
-    finally:
-        await index.close()
-    print(json.dumps(result, indent=2))
-    return EXIT_OK
-
-
-async def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from .bench import run_bench
-
-    return await run_bench(args, settings)
-
-
-async def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
-    import signal
-
-    from .feedstate import FeedState
-    from .watch import FeedPoller
-
-    state = await FeedState.open(settings.data_dir)
-    try:
-        poller = FeedPoller(settings, state, lambda: make_encoder(settings))
-        count = await poller.sync_config()
-        if not await state.feeds():
-            print("no feeds: add some to config/feeds.toml or with `python -m index feeds add URL`",
-                  file=sys.stderr)
-            return EXIT_USAGE
-        if args.once:
-            report = await poller.poll(force=True)
-            print(report.line())
-            return EXIT_PARTIAL if any(f.status not in {"ok", "not_modified", "unchanged"}
-                                       for f in report.feeds) else EXIT_OK
-        logging.getLogger("index").setLevel(logging.INFO)
-        print(f"watching {len(await state.feeds())} feeds ({count} from config); Ctrl-C stops",
-              file=sys.stderr)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await poller.run(stop, tick_s=args.tick)
-    finally:
-        await state.close()
-    return EXIT_OK
-
-
-async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
-    from .feedconfig import feed_listing
-
-    feeds = await feed_listing(settings)
-    if args.json:
-        print(json.dumps([f.to_json() for f in feeds]))
-        return EXIT_OK
-    if not feeds:
-        print("no feeds: add some to config/feeds.toml or with `python -m index feeds add URL`")
-    for f in feeds:
-        details = [f.title or "-", f.health_text()]
-        if f.health == "disabled":
-            details.append("`python -m index feeds enable URL` turns it back on")
-        if f.last_fetch is None:
-            details.append(f"every {max(1, f.interval_s // 60)} min")
-        else:
-            details += [f"last fetch {f.last_fetch}", f"last new item {f.last_new_item or 'never'}",
-                        f"{f.articles} article{'s' if f.articles != 1 else ''}"]
-        print(f"{f.url}\n   " + " · ".join(details))
-    return EXIT_OK
-
-
-async def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
-    from .feedconfig import configured_feeds, feeds_file, sync_config_feeds
-    from .feedstate import FeedState
-
-    configured = configured_feeds(settings)
-    if args.action == "remove" and args.url in {f.url for f in configured}:
-        print(f"{args.url} is listed in {feeds_file()}: remove it there (the next poll would "
-              "add it back)", file=sys.stderr)
-        return EXIT_USAGE
-    state = await FeedState.open(settings.data_dir)
-    try:
-        await sync_config_feeds(state, settings, configured)  # configured feeds are feeds
-        if args.action == "add":
-            if not args.url.startswith(("http://", "https://")):
-                print("a feed URL starts with http:// or https://", file=sys.stderr)
-                return EXIT_USAGE
-            interval = args.interval * 60 if args.interval else settings.fetch.default_interval_s
-            keywords = [k.strip() for k in args.keywords.split(",") if k.strip()]
-            await state.upsert_feed(args.url, interval_s=interval, keywords=keywords, origin="cli")
-            print(f"added {args.url}")
-        elif args.action == "remove":
-            print("removed" if await state.remove_feed(args.url) else "no such feed")
-        else:
-            print("enabled" if await state.set_enabled(args.url, True) else "no such feed")
-    finally:
-        await state.close()
-    return EXIT_OK
-
-
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Any]] = {
     "ingest": cmd_ingest, "search": cmd_search, "latest": cmd_latest, "stats": cmd_stats,
-    "verify": cmd_verify, "eval": cmd_eval, "calibrate": cmd_calibrate, "bench": cmd_bench,
-    "watch": cmd_watch, "sources": cmd_sources, "feeds": cmd_feeds,
+    "verify": cli_measure.cmd_verify, "eval": cli_measure.cmd_eval,
+    "calibrate": cli_measure.cmd_calibrate, "bench": cli_measure.cmd_bench,
+    "watch": cli_feeds.cmd_watch, "sources": cli_feeds.cmd_sources, "feeds": cli_feeds.cmd_feeds,
     "cases": cmd_cases, "case": cmd_cases, "trends": cmd_trends,
 }

@@ -1,6 +1,6 @@
 """Progress of long work (an ingest) for people watching a terminal and for logs.
 
-An ingest reports `(stage, done, total)` (see `index.ingest.ProgressFn`). `Progress`
+An ingest reports `(stage, done, total)` (see `index.ingest_report.ProgressFn`). `Progress`
 shows that on a stream:
 
 - on a terminal, one line redrawn in place (`embedding [████░░░░] 512/1,024 passages

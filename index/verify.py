@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import snapshot, store, vectors
+from . import snapshot, store_schema, vectors
 from .errors import SnapshotError
 
 
@@ -14,7 +14,7 @@ def verify(path: Path) -> dict[str, int | str]:
     """Raise SnapshotError with the reason when anything is wrong; else return counts."""
     manifest = snapshot.read_manifest(path)
     snapshot.check_files(path, manifest)
-    checked = store.check_database(path / snapshot.DB_FILE)
+    checked = store_schema.check_database(path / snapshot.DB_FILE)
     ids = np.array(checked.passage_ids, dtype=np.int64)
     articles = checked.articles
     try:

@@ -14,7 +14,7 @@ from bot import feedrender, render
 from bot.announce import PostFailed, PostRefused, Story, keyword_match
 from bot.service import open_service
 from index.embed import Encoder
-from index.feedstate import FeedRow
+from index.feeds.state import FeedRow
 
 
 class Recorder:

@@ -12,7 +12,7 @@ from bot import render
 from bot.feeds import FeedDesk
 from bot.settings import BotSettings
 from index.embed import Encoder
-from index.feedstate import STATE_FILE, FeedRow
+from index.feeds.state import STATE_FILE, FeedRow
 from index.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import pytest
 from docket_harness import CONFIG, REPO
 
 from bot.feedback import DB_FILE, MIGRATIONS, FeedbackStore
-from index import store
+from index import store_schema
 
 each_loop = pytest.mark.asyncio(loop_scope="function")
 
@@ -74,7 +74,7 @@ async def test_a_new_snapshot_database_is_not_reported_as_migrated(
     caplog.set_level(logging.INFO)
     db = await aiosqlite.connect(":memory:")
     try:
-        assert await store.migrate(db) == 0
+        assert await store_schema.migrate(db) == 0
     finally:
         await db.close()
     assert schema_lines("\n".join(r.getMessage() for r in caplog.records
@@ -82,17 +82,17 @@ async def test_a_new_snapshot_database_is_not_reported_as_migrated(
 
 
 @each_loop
-@pytest.mark.skipif(store.SCHEMA_VERSION < 2, reason="one schema version: nothing to upgrade")
+@pytest.mark.skipif(store_schema.SCHEMA_VERSION < 2, reason="one schema version: nothing to upgrade")
 async def test_an_old_snapshot_database_says_from_which_schema(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "index.sqlite"
     with sqlite3.connect(path) as db:
-        db.executescript(f"{store.MIGRATIONS[0]}\nPRAGMA user_version = 1;")
+        db.executescript(f"{store_schema.MIGRATIONS[0]}\nPRAGMA user_version = 1;")
     caplog.set_level(logging.INFO)
     db_ = await aiosqlite.connect(path)
     try:
-        assert await store.migrate(db_) == 1
+        assert await store_schema.migrate(db_) == 1
     finally:
         await db_.close()
     messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
-    assert messages == [f"snapshot database: schema upgraded from 1 to {store.SCHEMA_VERSION}"]
+    assert messages == [f"snapshot database: schema upgraded from 1 to {store_schema.SCHEMA_VERSION}"]

@@ -1,7 +1,8 @@
 """The layering the design promises, checked on the source tree.
 
 - Every SQL statement lives in a store: a snapshot's database is queried only through
-  `index.store.Store`, the feed state only through `index.feedstate.FeedState`, and the
+  `index.store.Store` (its schema, migrations and offline file checks in
+  `index.store_schema`), the feed state only through `index.feeds.state.FeedState`, and the
   bot's own database (answers, votes, subscriptions) only through its two stores.
 """
 
@@ -17,7 +18,8 @@ PACKAGES = ("index", "bot")
 # The modules that may talk SQL, and the database each one owns.
 STORES = {
     "index/store.py": "a snapshot's database (articles, passages, full text, runs)",
-    "index/feedstate.py": "the feed state, state.sqlite (feeds, items, announcements)",
+    "index/store_schema.py": "a snapshot's database: its schema, migrations and file checks",
+    "index/feeds/state.py": "the feed state, state.sqlite (feeds, items, announcements)",
     "bot/feedback.py": "the bot's database: shown answers and votes",
     "bot/subscriptions.py": "the bot's database: channel subscriptions",
     "bot/digests.py": "the bot's database: weekly digests",

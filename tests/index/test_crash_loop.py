@@ -96,7 +96,7 @@ def around(owner, name, before, after):
 
 
 mark("started")
-import index.cli, index.embed, index.fetch, index.ingest, index.snapshot, index.vectors
+import index.cli, index.embed, index.fetch, index.ingest, index.ingest_write, index.snapshot, index.vectors
 
 around(index.snapshot, "start_build", "building", "build")
 around(index.ingest, "collect", "collect", "collected")
@@ -107,7 +107,7 @@ around(index.vectors, "save", "faiss", "faiss written")
 around(index.snapshot, "write_manifest", "manifest", "manifest written")
 around(index.snapshot, "publish", "publish", "published")
 
-_story_for, _stories = index.ingest.story_for, [0]
+_story_for, _stories = index.ingest_write.story_for, [0]
 
 
 async def counted_story_for(*args, **kwargs):
@@ -119,7 +119,7 @@ async def counted_story_for(*args, **kwargs):
     return await _story_for(*args, **kwargs)
 
 
-index.ingest.story_for = counted_story_for
+index.ingest_write.story_for = counted_story_for
 _fsync_file = index.snapshot._fsync_file
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from index.feedstate import STATE_FILE
+from index.feeds.state import STATE_FILE
 
 NET_ENV = {"DOCKET__FETCH__ALLOW_PRIVATE": "127.0.0.1", "DOCKET__FETCH__PER_HOST_DELAY_S": "0"}
 

@@ -14,9 +14,9 @@ import pytest
 
 from index import snapshot
 from index.errors import IngestBusy
-from index.feedstate import FeedState
+from index.feeds.state import FeedState
+from index.feeds.watch import FeedPoller
 from index.urls import canonical_url
-from index.watch import FeedPoller
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
@@ -263,24 +263,24 @@ async def test_loopback_is_refused_unless_allow_listed_and_no_request_is_made(
 
 async def test_items_survive_an_ingest_that_fails(tmp_path, encoder, net_settings, writers,
                                                   http_server, live, monkeypatch):
-    import index.watch
+    import index.feeds.watch
 
     route = FeedRoute(http_server, "/wire.xml")
     route.set(rss(writers, [item(writers, http_server, "a", "Quillport")]))
     settings = net_settings(tmp_path / "data")
     state, poller = await open_poller(settings, encoder, route.url)
-    real = index.watch.ingest
+    real = index.feeds.watch.ingest
 
     async def busy(*args: Any, **kwargs: Any) -> Any:
         raise IngestBusy("a reindex holds the lock")
 
     try:
-        monkeypatch.setattr(index.watch, "ingest", busy)
+        monkeypatch.setattr(index.feeds.watch, "ingest", busy)
         with pytest.raises(IngestBusy):
             await poller.poll()
         row = await state.feed(route.url)
         assert row is not None and row.etag is None and not row.baseline_done
-        monkeypatch.setattr(index.watch, "ingest", real)
+        monkeypatch.setattr(index.feeds.watch, "ingest", real)
         report = await poller.poll()
         # Fetched whole again (no 304 for items never indexed), and still a baseline run.
         assert "If-None-Match" not in route.headers[1]

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError
-from .feedstate import STATE_FILE, FeedRow, FeedState, backoff_s
-from .settings import Settings
+from ..errors import ConfigError
+from ..settings import Settings
+from .state import STATE_FILE, FeedRow, FeedState, backoff_s
 
 if TYPE_CHECKING:
-    from .sources import UrlRead
+    from ..sources import UrlRead
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from .chunk import chunk
-from .evaluate import default_qa_path
-from .settings import Settings
-from .sources import collect, sample_dir
-from .text import sentence_spans
+from ..chunk import chunk
+from ..evaluate import default_qa_path
+from ..settings import Settings
+from ..sources import collect, sample_dir
+from ..text import sentence_spans
 
 SEED = 20250601
 FIRST_DAY = dt.date(2019, 1, 1)

@@ -1,5 +1,5 @@
 """The benchmark's report: per-size summaries of repeated runs, the machine they ran
-on, the printed table and the comparison with an earlier report (see index.bench)."""
+on, the printed table and the comparison with an earlier report (see index.bench.run)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The benchmark's search process: load the index, answer the questions, report.
 
-`python -m index._bench_child QUESTIONS.json OUT.json` with DOCKET_DATA_DIR (and any
+`python -m index.bench.child QUESTIONS.json OUT.json` with DOCKET_DATA_DIR (and any
 DOCKET__MODEL__* settings) in the environment. It is a separate process so that its
 start-up time and peak memory are those of a fresh process that serves the index.
 """
@@ -20,9 +20,9 @@ from typing import Any  # noqa: E402
 
 
 async def _run(questions: list[str]) -> dict[str, Any]:
-    from .embed import Encoder
-    from .service import DocketIndex
-    from .settings import load_settings
+    from ..embed import Encoder
+    from ..service import DocketIndex
+    from ..settings import load_settings
 
     settings = load_settings()
     t0 = time.perf_counter()

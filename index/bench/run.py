@@ -1,7 +1,7 @@
 """`python -m index bench`: speed and memory of ingest and search on synthetic corpora.
 
 For each corpus size (passages), built from the sample corpus's real sentences
-recombined (see _bench_corpus), and each repeat:
+recombined (see index.bench.corpus), and each repeat:
 
 1. ingest it into a fresh temporary data directory with the real pipeline, timing
    the whole `ingest()` and, inside it, the model's `encode` calls;
@@ -43,12 +43,12 @@ from typing import Any
 
 import numpy as np
 
-from . import snapshot, store, vectors
-from ._bench_corpus import Pool, build_corpus, questions, sentence_pool
-from ._bench_report import compare, fmt, format_table, machine, summarize
-from .embed import Encoder
-from .ingest import ingest
-from .settings import Settings
+from .. import snapshot, store_schema, vectors
+from ..embed import Encoder
+from ..ingest import ingest
+from ..settings import Settings
+from .corpus import Pool, build_corpus, questions, sentence_pool
+from .report import compare, fmt, format_table, machine, summarize
 
 REPORT_VERSION = 1
 ENCODE_SAMPLE = int(os.environ.get("DOCKET_BENCH_ENCODE_SAMPLE", "600"))
@@ -109,7 +109,7 @@ def _dir_mb(path: Path) -> float:
 
 
 def _passage_texts(db_path: Path) -> list[str]:
-    return [f"{title}\n{body}" for title, body in store.passage_texts(db_path)]
+    return [f"{title}\n{body}" for title, body in store_schema.passage_texts(db_path)]
 
 
 def _rate(encoder: Encoder, texts: list[str]) -> float:
@@ -134,7 +134,7 @@ def _search_process(data_dir: Path, settings: Settings, qfile: Path, workdir: Pa
     if os.environ.get("DOCKET_CONFIG"):
         env["DOCKET_CONFIG"] = os.environ["DOCKET_CONFIG"]
     spawned = time.time()
-    proc = subprocess.run([sys.executable, "-m", "index._bench_child", str(qfile), str(out)],
+    proc = subprocess.run([sys.executable, "-m", "index.bench.child", str(qfile), str(out)],
                           env=env, capture_output=True, text=True, check=False, timeout=3600)
     if proc.returncode != 0:
         raise RuntimeError(f"search process failed ({proc.returncode}): {proc.stderr[-2000:]}")

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SourceError
-from .extract import (
+from ..errors import SourceError
+from ..extract import (
     Document,
     extract_html,
     feed_item_document,
@@ -25,12 +25,14 @@ from .extract import (
     mentions_keyword,
     parse_feed,
 )
-from .feedconfig import sync_config_feeds
-from .feedstate import FeedRow, FeedState, backoff_s
-from .fetch import Fetcher
-from .ingest import EncoderSource, IngestSummary, ingest
-from .settings import Settings
-from .urls import canonical_url
+from ..fetch import Fetcher
+from ..ingest import ingest
+from ..ingest_report import IngestSummary
+from ..ingest_write import EncoderSource
+from ..settings import Settings
+from ..urls import canonical_url
+from .config import sync_config_feeds
+from .state import FeedRow, FeedState, backoff_s
 
 log = logging.getLogger(__name__)
 
