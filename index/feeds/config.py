@@ -10,14 +10,13 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from ..settings import Settings
+from ..settings import Settings, read_toml
 from .state import STATE_FILE, FeedRow, FeedState, backoff_s
 
 if TYPE_CHECKING:
@@ -40,10 +39,7 @@ def load_feeds(path: Path | None = None) -> list[dict[str, object]]:
     path = path or feeds_file()
     if path is None:
         return []
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    data = read_toml(path)
     feeds = data.get("feed", [])
     if not isinstance(feeds, list):
         raise ConfigError(f"{path}: [[feed]] entries expected")
