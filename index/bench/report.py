@@ -111,6 +111,12 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(f"{label:{width}}  " + "  ".join(f"{c:>24}" for c in cells))
     lines.append(f"median (min-max) over {report['repeats']} run(s); "
                  f"{report['machine']['cores']} cores, {report['machine']['cpu']}")
+    chart = report.get("chart")
+    if chart:
+        lines.append("trends chart render (ms, median): " + ", ".join(
+            f"{chart[k]['bars']} bars {chart[k]['render_ms_median']:.0f}"
+            for k in ("weekly_104", "monthly_104w")) + f"; first in a process "
+            f"{chart['first_render_ms']:.0f}")
     for r in results:
         if r["encode_mode"] == "memoized":
             lines.append(f"{r['passages']:,}: ingest figures extrapolated (memoized encoder; "

@@ -47,6 +47,7 @@ from .. import snapshot, store_schema, vectors
 from ..embed import Encoder
 from ..ingest import ingest
 from ..settings import Settings
+from .chart import chart_figures
 from .corpus import Pool, build_corpus, questions, sentence_pool
 from .report import compare, fmt, format_table, machine, summarize
 
@@ -299,6 +300,8 @@ def bench(sizes: list[int], settings: Settings, *, repeats: int = 1,
                     "encode_mode": "memoized" if memo else "real",
                     "metrics": summarize(runs)})
             shutil.rmtree(corpus_dir, ignore_errors=True)
+        say("chart: rendering the /trends PNG")
+        report["chart"] = chart_figures(repeats=max(5, repeats))
     finally:
         if own:
             shutil.rmtree(root, ignore_errors=True)
