@@ -6,7 +6,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -43,9 +42,7 @@ def run_bot(args: list[str], *, data_dir: Path, cwd: Path, stdin: str = "",
 def test_terminal_session_answers_from_a_pipe(sample_copy: Path, tmp_path: Path) -> None:
     lines = [JAPAN, "/more", "/latest music days:3650 count:2", "/status", "/sources",
              "What is the best recipe for banana bread?", "/bogus", "/quit", "never read"]
-    started = time.monotonic()
     proc = run_bot([], data_dir=sample_copy, cwd=tmp_path, stdin="\n".join(lines) + "\n")
-    elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     # Expected counts from the corpus's files and the snapshot's manifest and tables.
@@ -61,7 +58,6 @@ def test_terminal_session_answers_from_a_pipe(sample_copy: Path, tmp_path: Path)
     assert "I found nothing in the news index about that." in out
     assert "Unknown command /bogus" in out
     assert "never read" not in out and "\x1b[" not in out
-    assert elapsed < 60
 
 
 def test_check_builds_everything_without_logging_in(sample_index: Path, tmp_path: Path) -> None:

@@ -217,7 +217,9 @@ async def test_chat_only_in_enabled_channels_and_threads_on_request(
         thread = fake.threads_created[0]
         answer = await fake.wait_for_channel_message(thread, timeout=15)
         assert answer["embeds"][0]["title"] == JAPAN and thread.name == JAPAN
+        await caught_up(d)  # the question in #general handled too, not only the one answered
         assert public_bot_messages(fake, fake.general) == []
+        assert [t.parent_id for t in fake.threads_created] == [fake.bot_commands.id]
         fake.assert_clean()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,13 @@ async def test_serve_logs_in_answers_and_never_shows_the_token(
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     async with FakeDiscord(token=SECRET) as fake:
+        before = time.perf_counter()
         bot, task = await start_serving(fake, encoder, sample_index, tmp_path, SECRET)
         await asyncio.wait_for(bot.wait_until_ready(), 15)
-        assert bot.ready_seconds is not None and bot.ready_seconds < 10
+        # The start-up time it reports is measured, within what this test saw go by.
+        assert bot.ready_seconds is not None
+        assert 0 < bot.ready_seconds <= time.perf_counter() - before
+        ready_in = f"ready in {bot.ready_seconds:.1f}s"
         for name, options in (("ask", {"question": JAPAN}), ("status", {}), ("sources", {})):
             rec = await fake.dispatch_slash(name, options)
             await rec.wait_for_reply(timeout=15)
@@ -34,7 +39,7 @@ async def test_serve_logs_in_answers_and_never_shows_the_token(
         assert await asyncio.wait_for(task, 10) == EXIT_OK
         shown = json.dumps(list(fake.world.messages.values()), default=str)
         fake.assert_clean()
-    assert "ready in" in caplog.text
+    assert ready_in in caplog.text
     assert SECRET not in caplog.text
     assert SECRET not in shown
     assert SECRET not in repr(bot.config) and SECRET not in str(bot.config)

@@ -167,6 +167,20 @@ def test_highlights_bold_exactly_the_spans(text: str, spans: list[tuple[int, int
     assert bold == bold_runs(text, spans)
 
 
+@pytest.mark.parametrize(("text", "spans", "expected"), [
+    ("OpenAI released Sora 2 on September 30.", [(0, 6), (16, 22)],
+     "**OpenAI** released **Sora 2** on September 30."),
+    ("Sora 2 and Sora 3", [(0, 4), (4, 6)], "**Sora 2** and Sora 3"),  # touching: one run
+    ("Sora 2 and Sora 3", [(0, 6), (2, 4), (11, 99)], "**Sora 2** and **Sora 3**"),
+    ("a \x00 b", [(1, 4)], "a  b"),  # only whitespace and a control character: nothing bold
+    ("**x** _y_", [(0, 5), (6, 9)], "**\\*\\*x\\*\\*** **\\_y\\_**"),
+    ("ask @everyone now", [(4, 13)], f"ask **@{ZWSP}everyone** now"),
+    ("right\u202eleft", [(0, 10)], "**rightleft**"),
+])
+def test_highlights_of_each_kind(text: str, spans: list[tuple[int, int]], expected: str) -> None:
+    assert safetext.escape_highlighted(text, spans) == expected
+
+
 def test_lines_cannot_start_a_heading_list_or_quote() -> None:
     for line in ("# big", "  ## big", "-# small", "- item", "1. item", "> quote", ">>> quote"):
         escaped = safetext.escape(line)

@@ -14,26 +14,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from crashkit import (
+    HELD,
+    JAPAN_URL,
+    REPO,
+    events,
+    last_step,
+    marked_env,
+    sample_sentences,
+    write_helper,
+)
 
 from index import snapshot, vectors
 from index.errors import IndexNotReady
 from index.ingest import ingest
 from index.service import DocketIndex
-from index.text import sentence_spans
 
-JAPAN_URL = ("https://www.gamesradar.com/entertainment/anime-shows/japanese-government-officials-say-"
-             "manga-and-anime-are-irreplaceable-treasures-ask-openai-to-prevent-copyright-"
-             "infringement-and-insist-japan-should-take-the-lead-in-regulating-ai")
 CORPUS_ARTICLES = 60
 
 
 @pytest.fixture(scope="module")
 def crash_corpus(sample_index, live, writers, tmp_path_factory) -> Path:
     """~60 Markdown articles stitched from the sample corpus's sentences: a few seconds of work."""
-    sentences = []
-    for row in live(sample_index).query("SELECT text FROM articles ORDER BY id"):
-        text = row["text"]
-        sentences += [text[s:e] for s, e in sentence_spans(text)]
+    sentences = sample_sentences(live, sample_index)
     rng = random.Random(60)
     root = tmp_path_factory.mktemp("crash-corpus")
     for n in range(CORPUS_ARTICLES):
@@ -73,83 +76,8 @@ def _moved_but_not_pointed_to(data_dir: Path, base: str) -> bool:
     return (data_dir / "CURRENT.tmp").exists()
 
 
-# The ingest runs in this helper: the real CLI, plus one line in a marker file before and
-# after each step, so that the test knows where a kill landed. When CRASH_HOLD_AT names a
-# marker, the process holds still right after writing it (and a line "held") until it is
-# killed: the test kills at that moment whatever the machine's speed, and no window has to
-# be hit by timing. For the hold inside the embedding, the encode call is split in two
-# halves (only then), with the marker between them.
-HELPER = """
-import functools, inspect, os, sys, threading
-
-import numpy
-
-_FD = os.open(os.environ["CRASH_MARKS"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-_HOLD_AT = os.environ.get("CRASH_HOLD_AT", "")
-
-
-def mark(event):
-    os.write(_FD, (event + "\\n").encode())
-    if event == _HOLD_AT:
-        os.write(_FD, b"held\\n")
-        threading.Event().wait()  # until the test kills this process
-
-
-def around(owner, name, before, after):
-    original = getattr(owner, name)
-    if inspect.iscoroutinefunction(original):
-        @functools.wraps(original)
-        async def wrapper(*args, **kwargs):
-            mark(before)
-            result = await original(*args, **kwargs)
-            mark(after)
-            return result
-    else:
-        @functools.wraps(original)
-        def wrapper(*args, **kwargs):
-            mark(before)
-            result = original(*args, **kwargs)
-            mark(after)
-            return result
-    setattr(owner, name, wrapper)
-
-
-import index.cli, index.embed, index.ingest, index.snapshot, index.vectors
-
-_encode = index.embed.Encoder.encode
-
-
-def encode_in_halves(self, texts, *args, **kwargs):
-    half = len(texts) // 2
-    first = _encode(self, texts[:half], *args, **kwargs)
-    mark("embedded half")
-    return numpy.concatenate([first, _encode(self, texts[half:], *args, **kwargs)])
-
-
-if _HOLD_AT == "embedded half":
-    index.embed.Encoder.encode = encode_in_halves
-around(index.snapshot, "start_build", "building", "build")
-around(index.ingest, "collect", "collect", "collected")
-around(index.cli, "make_encoder", "model", "model loaded")
-around(index.embed, "ensure_onnx_export", "model export", "model export ready")
-around(index.embed.Encoder, "encode", "embed", "embedded")
-around(index.vectors, "save", "faiss", "faiss written")
-around(index.snapshot, "write_manifest", "manifest", "manifest written")
-around(index.snapshot, "publish", "publish", "published")
-_fsync_file = index.snapshot._fsync_file
-
-
-def fsync_file(path):
-    _fsync_file(path)
-    if path.name == "CURRENT.tmp":
-        mark("current.tmp written")
-
-
-index.snapshot._fsync_file = fsync_file
-sys.exit(index.cli.main(sys.argv[1:]))
-"""
-
-
+# The ingest runs in crashkit.HELPER: the real CLI writing a marker before and after each
+# step, holding still at the marker a moment names until it is killed.
 @dataclass(frozen=True)
 class Moment:
     """Where a kill lands: the ingest holds still after marker `hold`; when `seen` is given,
@@ -184,27 +112,16 @@ MOMENTS: dict[str, Moment] = {
 }
 
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _markers(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-
-
 def _kill_ingest_at(moment: str, data: Path, corpus: Path, tmp: Path, poll) -> list[str]:
     """Start the ingest, wait for the moment, SIGKILL it; fail if it ends on its own first or
     if the kill landed anywhere else. Returns the markers the ingest wrote."""
     base = snapshot.current_name(data) or ""
     spec = MOMENTS[moment]
-    helper, marks = tmp / "killable_ingest.py", tmp / "ingest.marks"
+    marks = tmp / "ingest.marks"
     marks.unlink(missing_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKET")}
-    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-                "CRASH_MARKS": str(marks), "CRASH_HOLD_AT": spec.hold})
-    helper.write_text(HELPER, encoding="utf-8")
+    helper = write_helper(tmp)
     proc = subprocess.Popen([sys.executable, str(helper), "--data-dir", str(data), "ingest",
-                             str(corpus)], cwd=REPO, env=env,
+                             str(corpus)], cwd=REPO, env=marked_env(tmp, marks, spec.hold),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def reached() -> bool:
@@ -212,7 +129,7 @@ def _kill_ingest_at(moment: str, data: Path, corpus: Path, tmp: Path, poll) -> l
             return True
         if spec.seen is not None:
             return spec.seen(data, base)
-        return "held" in _markers(marks)
+        return HELD in events(marks)
 
     try:
         seen = poll(reached, timeout=120)
@@ -223,12 +140,12 @@ def _kill_ingest_at(moment: str, data: Path, corpus: Path, tmp: Path, poll) -> l
             proc.kill()
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
-    events = _markers(marks)
-    landed = [e for e in events if e != "held"][-1:]
-    assert landed and landed[0] in spec.phase, f"killed after {landed}, not at '{moment}': {events}"
+    found = events(marks)
+    landed = last_step(found)
+    assert landed in spec.phase, f"killed after {landed!r}, not at '{moment}': {found}"
     if spec.seen is not None:
-        assert spec.seen(data, base), f"the state that '{moment}' names is gone: {events}"
-    return events
+        assert spec.seen(data, base), f"the state that '{moment}' names is gone: {found}"
+    return found
 
 
 @pytest.mark.asyncio

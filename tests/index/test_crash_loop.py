@@ -11,14 +11,14 @@ after publishing). The kills stack up: nothing is cleaned between them but by th
 After every kill the published snapshot passes `verify`, search answers from it, and the
 ingest lock can be taken at once; at the end an uninterrupted ingest completes, publishes and
 leaves no temporary file behind. Each kill's phase is read from markers that the ingest
-process writes as it goes (see HELPER), and from the test server's count of requests in flight.
+process writes as it goes (see crashkit.HELPER), and from the test server's count of requests in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
-import os
 import random
 import shutil
 import signal
@@ -33,19 +33,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from crashkit import (
+    HELD,
+    JAPAN_QUESTION,
+    JAPAN_URL,
+    REPO,
+    child_env,
+    events,
+    last_step,
+    marked_env,
+    read_marks,
+    sample_sentences,
+    write_helper,
+)
 
 from index import snapshot
 from index.service import DocketIndex
-from index.text import sentence_spans
 from index.verify import verify
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[2]
-JAPAN_QUESTION = "What did Japan ask OpenAI about Sora 2?"
-JAPAN_URL = ("https://www.gamesradar.com/entertainment/anime-shows/japanese-government-officials-say-"
-             "manga-and-anime-are-irreplaceable-treasures-ask-openai-to-prevent-copyright-"
-             "infringement-and-insist-japan-should-take-the-lead-in-regulating-ai")
 
 MARKDOWN_ARTICLES = 40
 FULL_TEXT_ITEMS = 4   # articles carried whole by the first feed
@@ -54,84 +60,7 @@ PAGE_DELAY_S = 0.12   # the server thinks this long before each page
 BASE_ARTICLES = 3     # small_base: the Japan, Getty and Bartz sample articles
 ALL_ARTICLES = BASE_ARTICLES + MARKDOWN_ARTICLES + FULL_TEXT_ITEMS + LINKED_PAGES
 FRACTIONS = [round(0.03 + i * (0.92 / 15), 3) for i in range(16)]  # 0.03 .. 0.95 of a run
-PAUSE_S = 3.0  # how long the ingest holds still at a paused moment (only when asked to)
 CLI_VERIFY_EVERY = 4  # the CLI `verify` runs after every 4th kill (and after the last)
-
-# The ingest runs in this helper: the real CLI, plus one line in a marker file before and
-# after each step, so that the test knows which step a kill interrupted. When
-# CRASH_LOOP_PAUSE_AT names a marker, the process holds still for a while right after
-# writing it, to widen a window too short to hit by timing (as tests/index/test_crash.py does).
-HELPER = """
-import functools, inspect, os, sys, time
-
-_FD = os.open(os.environ["CRASH_LOOP_MARKS"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-_PAUSE_AT = os.environ.get("CRASH_LOOP_PAUSE_AT", "")
-_PAUSE_S = float(os.environ.get("CRASH_LOOP_PAUSE_S", "3"))
-
-
-def mark(event):
-    os.write(_FD, f"{time.monotonic():.6f} {event}\\n".encode())
-    if event == _PAUSE_AT:
-        os.write(_FD, f"{time.monotonic():.6f} paused\\n".encode())
-        time.sleep(_PAUSE_S)
-
-
-def around(owner, name, before, after):
-    original = getattr(owner, name)
-    if inspect.iscoroutinefunction(original):
-        @functools.wraps(original)
-        async def wrapper(*args, **kwargs):
-            mark(before)
-            result = await original(*args, **kwargs)
-            mark(after)
-            return result
-    else:
-        @functools.wraps(original)
-        def wrapper(*args, **kwargs):
-            mark(before)
-            result = original(*args, **kwargs)
-            mark(after)
-            return result
-    setattr(owner, name, wrapper)
-
-
-mark("started")
-import index.cli, index.embed, index.fetch, index.ingest, index.ingest_write, index.snapshot, index.vectors
-
-around(index.snapshot, "start_build", "building", "build")
-around(index.ingest, "collect", "collect", "collected")
-around(index.fetch.Fetcher, "_request", "fetch", "fetched")
-around(index.cli, "make_encoder", "model", "model loaded")
-around(index.embed.Encoder, "encode", "embed", "embedded")
-around(index.vectors, "save", "faiss", "faiss written")
-around(index.snapshot, "write_manifest", "manifest", "manifest written")
-around(index.snapshot, "publish", "publish", "published")
-
-_story_for, _stories = index.ingest_write.story_for, [0]
-
-
-async def counted_story_for(*args, **kwargs):
-    # Called once per article inside the batch's write transaction, before its INSERT:
-    # from the second call on, the transaction holds uncommitted rows.
-    _stories[0] += 1
-    if _stories[0] == 2:
-        mark("sqlite transaction open")
-    return await _story_for(*args, **kwargs)
-
-
-index.ingest_write.story_for = counted_story_for
-_fsync_file = index.snapshot._fsync_file
-
-
-def fsync_file(path):
-    _fsync_file(path)
-    if path.name == "CURRENT.tmp":
-        mark("current.tmp written")
-
-
-index.snapshot._fsync_file = fsync_file
-sys.exit(index.cli.main(sys.argv[1:]))
-"""
 
 # The last marker before a kill -> the step the kill interrupted.
 PHASE_AFTER = {
@@ -139,7 +68,8 @@ PHASE_AFTER = {
     "build": "copying the base snapshot",
     "collect": "reading local files", "collected": "chunking",
     "fetch": "fetch", "fetched": "fetch",
-    "model": "loading the model", "model loaded": "loading the model",
+    "model": "loading the model", "model export": "loading the model",
+    "model export ready": "loading the model", "model loaded": "loading the model",
     "embed": "embedding",
     "embedded": "SQLite writes", "sqlite transaction open": "SQLite writes",
     "faiss": "FAISS write", "faiss written": "FAISS write",
@@ -233,59 +163,47 @@ def _send(h: Any, text: str, content_type: str) -> None:
 
 # --------------------------------------------------------------------------- processes
 
-def _env(tmp: Path, **extra: str) -> dict[str, str]:
-    feeds = tmp / "no-feeds.toml"
-    feeds.write_text("", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKET", "CRASH_LOOP"))}
-    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-                "DOCKET_FEEDS": str(feeds), "DOCKET__FETCH__ALLOW_PRIVATE": "127.0.0.1",
-                "DOCKET__FETCH__PER_HOST_DELAY_S": "0", "DOCKET__FETCH__TIMEOUT_S": "10"})
-    env.update(extra)
-    return env
-
-
 def _cli(data: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real `python -m index` (no helper, no markers)."""
     return subprocess.run([sys.executable, "-m", "index", "--data-dir", str(data), *args],
-                          cwd=REPO, env=_env(tmp), capture_output=True, text=True, timeout=240,
-                          check=False)
+                          cwd=REPO, env=child_env(tmp), capture_output=True, text=True,
+                          timeout=240, check=False)
 
 
-def _marks(path: Path) -> list[tuple[float, str]]:
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        stamp, _, event = line.partition(" ")
-        out.append((float(stamp), event))
-    return out
+def _phase(found: list[str]) -> str:
+    return PHASE_AFTER[last_step(found)]
 
 
-def _events(path: Path) -> list[str]:
-    return [event for _, event in _marks(path)]
-
-
-def _phase(events: list[str]) -> str:
-    steps = [e for e in events if e != "paused"]
-    return PHASE_AFTER[steps[-1] if steps else None]
-
-
-# Event-triggered kills: (name, marker to pause at, condition on (markers, workload, pages
-# started before this run)). Fraction kills need none of this.
 Condition = Callable[[list[str], Workload, int], bool]
-MOMENTS: list[tuple[str, str, Condition]] = [
-    ("build directory created", "", lambda ev, w, p0: "build" in ev),
-    ("a page fetch in flight", "",
-     lambda ev, w, p0: w.in_flight > 0 and w.pages_started - p0 >= LINKED_PAGES // 2),
-    ("loading the model", "", lambda ev, w, p0: "model" in ev),
-    ("embedding", "", lambda ev, w, p0: "embed" in ev),
-    ("SQLite transaction open", "sqlite transaction open", lambda ev, w, p0: "paused" in ev),
-    ("FAISS file written, no manifest yet", "faiss written", lambda ev, w, p0: "paused" in ev),
-    ("manifest written, not yet published", "manifest written", lambda ev, w, p0: "paused" in ev),
-    ("snapshot moved into place, CURRENT not yet switched", "current.tmp written",
-     lambda ev, w, p0: "paused" in ev),
-    ("published, not yet pruned or exited", "published", lambda ev, w, p0: "paused" in ev),
+
+
+def _held(found: list[str], workload: Workload, pages_before: int) -> bool:
+    return HELD in found
+
+
+@dataclass(frozen=True)
+class Moment:
+    """An event-triggered kill (fraction kills need none of this): the ingest holds still
+    after marker `hold` (if any) until it is killed; the kill comes once `ready` holds of
+    (markers, workload, pages started before this run); it must land in `phase`."""
+
+    name: str
+    hold: str
+    phase: str
+    ready: Condition = _held
+
+
+MOMENTS: list[Moment] = [
+    Moment("build directory created", "build", "copying the base snapshot"),
+    Moment("a page fetch in flight", "", "fetch", lambda ev, w, p0: (
+        w.in_flight > 0 and w.pages_started - p0 >= LINKED_PAGES // 2)),
+    Moment("loading the model", "model", "loading the model"),
+    Moment("embedding", "embed", "embedding"),
+    Moment("SQLite transaction open", "sqlite transaction open", "SQLite writes"),
+    Moment("FAISS file written, no manifest yet", "faiss written", "FAISS write"),
+    Moment("manifest written, not yet published", "manifest written", "publish"),
+    Moment("snapshot moved into place, CURRENT not yet switched", "current.tmp written", "publish"),
+    Moment("published, not yet pruned or exited", "published", "after publish"),
 ]
 
 
@@ -296,6 +214,7 @@ class Kill:
     n: int
     trigger: str
     killed: bool
+    expected_phase: str | None
     after_s: float
     phase: str = ""
     started_building: bool = False  # it got the lock and cleaned up after the kill before it
@@ -319,13 +238,11 @@ class LoopReport:
 
 
 def _run_and_kill(data: Path, workload: Workload, marks: Path, tmp: Path, *,
-                  at_s: float | None = None, moment: tuple[str, str, Condition] | None = None,
+                  at_s: float | None = None, moment: Moment | None = None,
                   stderr: Path) -> tuple[bool, float, int]:
     """Start the helper ingest; SIGKILL it at at_s seconds or at the moment; whether it died."""
-    pause_at = moment[1] if moment else ""
-    env = _env(tmp, CRASH_LOOP_MARKS=str(marks), CRASH_LOOP_PAUSE_AT=pause_at,
-               CRASH_LOOP_PAUSE_S=str(PAUSE_S))
-    helper = tmp / "marked_ingest.py"
+    env = marked_env(tmp, marks, moment.hold if moment else "")
+    helper = write_helper(tmp)
     pages_before = workload.pages_started
     with stderr.open("w") as err:
         started = time.monotonic()
@@ -340,7 +257,7 @@ def _run_and_kill(data: Path, workload: Workload, marks: Path, tmp: Path, *,
                 assert moment is not None
                 deadline = started + 120
                 while proc.poll() is None and time.monotonic() < deadline:
-                    if moment[2](_events(marks), workload, pages_before):
+                    if moment.ready(events(marks), workload, pages_before):
                         break
                     time.sleep(0.002)
             in_flight = workload.in_flight
@@ -397,11 +314,7 @@ def _check_after_kill(kill: Kill, data: Path, tmp: Path, settings: Any, encoder:
 def crash_loop(small_base, sample_index, encoder, live, writers, settings_for, module_http_server,
                tmp_path_factory) -> LoopReport:
     root = tmp_path_factory.mktemp("crash-loop")
-    (root / "marked_ingest.py").write_text(HELPER, encoding="utf-8")
-    sentences: list[str] = []
-    for row in live(sample_index).query("SELECT text FROM articles ORDER BY id"):
-        text = row["text"]
-        sentences += [text[s:e] for s, e in sentence_spans(text)]
+    sentences = sample_sentences(live, sample_index)
     workload = Workload(corpus=root / "corpus", sentences=sentences, server=module_http_server)
     workload.install(writers)
 
@@ -414,19 +327,19 @@ def crash_loop(small_base, sample_index, encoder, live, writers, settings_for, m
     killed, _, _ = _run_and_kill(scratch, workload, marks, root, at_s=600, stderr=root / "measure.err")
     measured = time.monotonic() - started
     assert not killed, "the measuring run did not finish in 600 s"
-    assert "published" in _events(marks), (root / "measure.err").read_text()
+    assert "published" in events(marks), (root / "measure.err").read_text()
     assert len(live(scratch).articles()) == ALL_ARTICLES
     timeline: dict[str, float] = {}
-    for stamp, event in _marks(marks):
+    for stamp, event in read_marks(marks):
         timeline.setdefault(event, round(stamp - started, 3))
 
     # 2. Kill runs of the same workload on one data directory, one after another.
     data = root / "data"
     shutil.copytree(small_base, data)
     settings = settings_for(data)
-    Step = tuple[str, float | None, tuple[str, str, Condition] | None]
+    Step = tuple[str, float | None, Moment | None]
     early: list[Step] = [(f"{f:.0%} of a run", f * measured, None) for f in FRACTIONS[:8]]
-    moments: list[Step] = [(name, None, (name, pause, cond)) for name, pause, cond in MOMENTS]
+    moments: list[Step] = [(m.name, None, m) for m in MOMENTS]
     late: list[Step] = [(f"{f:.0%} of a run", f * measured, None) for f in FRACTIONS[8:]]
     plan = early + moments + late
     kills: list[Kill] = []
@@ -437,7 +350,8 @@ def crash_loop(small_base, sample_index, encoder, live, writers, settings_for, m
         killed, after, in_flight = _run_and_kill(data, workload, marks, root, at_s=at_s,
                                                  moment=moment, stderr=root / f"kill-{n:02d}.err")
         kill = Kill(n=n, trigger=trigger, killed=killed, after_s=round(after, 3),
-                    phase=_phase(_events(marks)), started_building="build" in _events(marks),
+                    expected_phase=moment.phase if moment else None,
+                    phase=_phase(events(marks)), started_building="build" in events(marks),
                     fetch_in_flight=in_flight, debris=_debris(data), live_before=live_before)
         _check_after_kill(kill, data, root, settings, encoder,
                           with_cli=killed and (n % CLI_VERIFY_EVERY == 0 or n == len(plan)))
@@ -492,6 +406,14 @@ def test_at_least_20_kills_spread_over_the_run(crash_loop, capsys, record_proper
     assert times[0] < 0.2 * crash_loop.measured_s and times[-1] > 0.8 * crash_loop.measured_s
 
 
+def test_each_event_triggered_kill_landed_in_the_step_it_names(crash_loop):
+    moments = [k for k in crash_loop.kills if k.expected_phase is not None]
+    assert [k.trigger for k in moments] == [m.name for m in MOMENTS]
+    missed = [(k.n, k.trigger, k.killed, k.phase) for k in moments
+              if not k.killed or k.phase != k.expected_phase]
+    assert not missed, missed
+
+
 def test_kills_landed_in_fetch_embedding_writing_and_publish(crash_loop):
     phases = {k.phase for k in _killed(crash_loop)}
     assert REQUIRED_PHASES <= phases, REQUIRED_PHASES - phases
@@ -528,12 +450,17 @@ def test_after_every_kill_the_ingest_lock_is_free(crash_loop):
 
 
 def test_every_run_after_a_kill_got_past_the_lock_and_the_leftovers(crash_loop):
-    # Each run (itself killed later) that lived past the point where the measuring run had
-    # taken the lock, cleaned up and created its build directory had done the same.
-    build_s = crash_loop.timeline["build"]
-    late = [k for k in crash_loop.kills[1:] if k.after_s > build_s + 0.5]
-    assert len(late) >= 15
-    assert not [(k.n, k.trigger, k.after_s) for k in late if not k.started_building]
+    kills = crash_loop.kills
+    # No run stopped on its own short of publishing, as one would that found the lock held
+    # or could not deal with what the kill before it had left behind...
+    assert not [(k.n, k.trigger, k.phase) for k in kills
+                if not k.killed and k.phase != "after publish"]
+    # ...and the event-triggered runs (each at a step after the build directory is made) that
+    # followed a kill which had left debris took the lock, cleaned up and built.
+    after_debris = [k for before, k in itertools.pairwise(kills)
+                    if before.debris and k.expected_phase is not None]
+    assert len(after_debris) >= 5, [(k.n, k.trigger) for k in after_debris]
+    assert not [(k.n, k.trigger) for k in after_debris if not k.started_building]
 
 
 def test_a_kill_publishes_the_new_snapshot_whole_or_not_at_all(crash_loop):
