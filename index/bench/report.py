@@ -120,7 +120,7 @@ def format_table(report: dict[str, Any]) -> str:
     for r in results:
         if r["encode_mode"] == "memoized":
             lines.append(f"{r['passages']:,}: ingest figures extrapolated (memoized encoder; "
-                         "see index/bench.py)")
+                         "see index/bench/run.py)")
     return "\n".join(lines)
 
 
