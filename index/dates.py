@@ -7,6 +7,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+
+def utc_now() -> str:
+    """Now in UTC as stored in the index's and the feed state's tables (ISO, seconds)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9

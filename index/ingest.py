@@ -14,11 +14,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from . import casebook, sentvecs, snapshot, store, store_schema, vectors
+from .dates import utc_now
 from .extract import Document
 from .feeds.config import feed_keywords, record_reads
 from .feeds.state import StateError
 from .ingest_report import IngestSummary, ProgressFn
-from .ingest_write import EncoderSource, LazyEncoder, apply_changes, utc_now
+from .ingest_write import EncoderSource, LazyEncoder, apply_changes
 from .settings import Settings
 from .sources import UrlRead, collect, is_url
 

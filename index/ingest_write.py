@@ -5,7 +5,6 @@ with their passages and vectors into the snapshot being built; stale articles go
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ import numpy as np
 
 from . import sentvecs, store, vectors
 from .chunk import Passage, chunk
+from .dates import utc_now
 from .dedupe import signature, story_for
 from .embed import Encoder, export_pending, model_id
 from .extract import Document
@@ -71,10 +71,6 @@ def content_hash(doc: Document) -> str:
         h.update(part.encode("utf-8"))
         h.update(b"\x1f")
     return h.hexdigest()
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass

@@ -9,7 +9,6 @@ its health, the items already seen, and the stories announced after each refresh
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from ..dates import utc_now
 
 STATE_FILE = "state.sqlite"
 
@@ -89,10 +90,6 @@ async def _version(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -214,7 +211,7 @@ class FeedState:
             "INSERT INTO feeds(url, title, interval_s, keywords, origin, added_at, added_by) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
             "interval_s = excluded.interval_s, keywords = excluded.keywords",
-            (url, title, interval_s, json.dumps(keywords), origin, now_iso(), added_by))
+            (url, title, interval_s, json.dumps(keywords), origin, utc_now(), added_by))
         await self.db.commit()
 
     async def remove_feed(self, url: str) -> bool:
@@ -243,7 +240,7 @@ class FeedState:
     async def record_success(self, url: str, *, status: str, etag: str | None,
                              last_modified: str | None, body_hash: str | None, title: str | None,
                              new_items: int, next_fetch: str) -> None:
-        now = now_iso()
+        now = utc_now()
         await self.db.execute(
             "UPDATE feeds SET last_fetch = ?, last_success = ?, last_status = ?, "
             "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified), "
@@ -260,7 +257,7 @@ class FeedState:
         await self.db.execute(
             "UPDATE feeds SET last_fetch = ?, last_status = ?, next_fetch = ?, "
             "consecutive_failures = consecutive_failures + 1 WHERE url = ?",
-            (now_iso(), reason, next_fetch, url))
+            (utc_now(), reason, next_fetch, url))
         await self.db.execute(
             "UPDATE feeds SET enabled = 0, disabled_reason = ? "
             "WHERE url = ? AND consecutive_failures >= ?", (reason, url, disable_after))
@@ -288,7 +285,7 @@ class FeedState:
 
     async def remember(self, feed_url: str, *, guid: str | None, link: str | None,
                        content_hash: str, article_url: str | None) -> None:
-        now = now_iso()
+        now = utc_now()
         cur = await self.db.execute(
             "UPDATE items SET content_hash = ?, link = ?, article_url = ?, updated_at = ? "
             "WHERE feed_url = ? AND guid IS NOT NULL AND guid = ?",
@@ -303,7 +300,7 @@ class FeedState:
         """Queue (url, kind, feed_url) stories for subscribed channels."""
         await self.db.executemany(
             "INSERT INTO announcements(url, kind, feed_url, created_at) VALUES (?, ?, ?, ?)",
-            [(u, k, f, now_iso()) for u, k, f in entries])
+            [(u, k, f, utc_now()) for u, k, f in entries])
         await self.db.commit()
 
     async def last_announcement_id(self) -> int:
