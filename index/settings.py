@@ -75,6 +75,9 @@ class SearchSettings:
     sentence_weight: float = 1.0
     coverage_bonus: float = 0.1
     coverage_relevance: float = 0.0
+    # The quote is chosen by each sentence's similarity to the question and, with this
+    # share, to the question's own words less the ones naming the article (its focus).
+    focus_share: float = 0.7
     title_weight: float = 2.0
     results: int = 3
     # Abstain when the best relevance falls below this. Derived from data with

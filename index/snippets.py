@@ -52,6 +52,19 @@ JOINER = " … "
 TYPE_BONUS = 0.15  # a sentence holding the asked-for kind of fact (a number for "how many")
 
 
+def focus_question(question: str, title: str, lead: str) -> str | None:
+    """The question's words less those naming the article (found in its title or lead),
+    or None when it has no such words, or nothing else. Over an article on OpenAI licensing
+    the Associated Press's archive, "how far back does the AP archive licensed to OpenAI go"
+    is "how far back does the ap to go": what is asked, not whom it is about."""
+    named = set(stems(f"{title} {lead}")) - STOPWORDS
+    words = [w for _, _, w in word_spans(question)]
+    kept = [w for w in words if stem(w) not in named]
+    if len(kept) == len(words) or not set(kept) - STOPWORDS:
+        return None
+    return " ".join(kept)
+
+
 def focus_weights(weights: dict[str, float], named: set[str]) -> dict[str, float]:
     """The query-term weights with the article-identifying terms (stems) scaled down."""
     return {t: w * (IDENTIFYING_SHARE if t in named else 1.0) for t, w in weights.items()}
@@ -61,7 +74,8 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
            phrases: list[list[str]], *, max_chars: int = JOINED_CHARS,
            similarities: list[float] | None = None, title: str = "",
            kind: AnswerType | None = None,
-           question_words: frozenset[str] = frozenset(), prefer_lead: bool = False) -> Snippet:
+           question_words: frozenset[str] = frozenset(), prefer_lead: bool = False,
+           answer_similarities: list[float] | None = None) -> Snippet:
     """The sentence of an article that answers the question, plus context when it fits.
 
     A sentence's score is its cosine similarity to the question (when given), plus a
@@ -69,6 +83,8 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     article count less), plus a bonus when it holds the kind of fact asked for next to
     one of the question's other words. When that answering sentence is not the best
     sentence overall, the quote joins the two ("A … B") if they fit in max_chars.
+    answer_similarities, when given, are what a sentence holding the asked-for fact must
+    come close to (the whole question's); similarities then only rank the sentences.
     """
     if not sentences:
         raise ValueError("a passage without sentences")
@@ -80,7 +96,8 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     stem_sets = [set(stems(t)) for t in texts]
     lexical = [sentence_score(t, focus, phrases) / total for t in texts]
     answering = _answering(texts, stem_sets, kind, question_words,
-                           [t for t in weights if t not in named], similarities)
+                           [t for t in weights if t not in named],
+                           similarities if answer_similarities is None else answer_similarities)
     bonus = [TYPE_BONUS if a else 0.0 for a in answering]
     if similarities is not None:
         scores = [sim + LEXICAL_SHARE * lex + b
