@@ -2,7 +2,8 @@
 
 Rules, not a model: "how many" wants a number, "how much ... pay/settle/damages" a
 money amount, "when" a date, "who" a name the question does not already give,
-"which court" or "where" a court or a place, "why" a reason. A sentence carries
+"which court" or "where" a court or a place, "why" a reason, "what did X say" a
+statement by X. A sentence carries
 the type when it holds such a span. Snippet choice rewards those sentences, and a
 question whose type no retrieved sentence carries is answered with a notice that
 the index does not report that fact.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from .text import STOPWORDS
+from .text import STOPWORDS, stems
 
 
 class AnswerType(Enum):
@@ -24,11 +25,13 @@ class AnswerType(Enum):
     PLACE = "place"
     REASON = "reason"
     RULING = "ruling"
+    SPEECH = "speech"
 
 
 # Kinds a quote is steered towards but never judged by: a reason can be worded in too
 # many ways for a sentence's lack of "because" to mean the article gives none.
-SOFT_TYPES = frozenset({AnswerType.REASON})
+# Nor a statement: an article may report what someone said without a speech verb.
+SOFT_TYPES = frozenset({AnswerType.REASON, AnswerType.SPEECH})
 
 # What the missing fact is called in "No report in the index gives the ...".
 FACT_NAMES = {
@@ -39,6 +42,7 @@ FACT_NAMES = {
     AnswerType.PLACE: "court or place",
     AnswerType.REASON: "reason",
     AnswerType.RULING: "ruling",
+    AnswerType.SPEECH: "statement",
 }
 
 _MONEY_CUE = re.compile(
@@ -70,6 +74,22 @@ _RULING = re.compile(r"\b(?:what|how) did (?:the |a |an )?[\w .'’-]{0,40}?\b(?
                      r"say in (?:its|the|their) (?:ruling|decision|opinion))\b"
                      r"|\bdid (?:the )?[\w .'’-]{0,40}?\b(?:win|lose|prevail)\b"
                      r"|\bwho won\b|\bwhat was the (?:ruling|verdict|decision|outcome)\b", re.I)
+# "what did the publishers say after losing", "what does Reddit want from Perplexity",
+# "how did OpenAI respond": a statement, by the one the question names.
+_SPEECH = re.compile(
+    r"\b(?:what|how) (?:did|does|do|has|have|had|is|was|were|are)\b(?P<who>[\w .'’&-]{1,60}?)\b"
+    r"(?:say|said|saying|argue|argued|claim|claimed|tell|told|write|wrote|react|reacted|respond|"
+    r"responded|think|call|called|demand|demanded|want|wanted|complain|complained|describe|"
+    r"described)\b"
+    r"|\bwhat (?:was|is) (?P<owner>[\w .'’&-]{1,40}?)(?:'s|’s) (?:response|reaction|argument|"
+    r"position|statement|view)\b", re.I)
+_SPEECH_RE = re.compile(
+    r"\b(?:said|says|say|told|tells|wrote|writes|argued|argues|argue|stated|states|added|called|"
+    r"responded|responds|replied|replies|reacted|reacts|"
+    r"calls|described|describes|warned|warns|according to|statement|insisted|insists|maintained|"
+    r"maintains|contended|contends|complained|demanded|demands|demanding|wants|wanted|asked|asks|urged|"
+    r"urges|welcomed|criticized|criticised|praised|vowed|pledged|noted|claimed|claims)\b",
+    re.I)
 _WHY = re.compile(r"\bwhy\b|\bwhat (?:was|is) the reason\b|\bfor what reason\b|\bhow come\b", re.I)
 
 
@@ -88,6 +108,8 @@ def question_type(text: str) -> AnswerType | None:
         return AnswerType.MONEY if money else AnswerType.NUMBER
     if _RULING.search(q):
         return AnswerType.RULING
+    if _SPEECH.search(q):
+        return AnswerType.SPEECH
     if _YES_NO.search(q):
         # "did X renew the deal when it ran out?" asks yes or no: "when" is a conjunction.
         return None
@@ -152,15 +174,77 @@ _ROLES = frozenset({"judge", "lawyer", "attorney", "minister", "ceo", "founder",
                     "magistrate"})
 
 
+# How news names a role a question abbreviates: "the CEO" is "chief executive" in print.
+_ROLE_NAMES = {
+    "ceo": frozenset({"chief", "execut"}),
+    "spokesperson": frozenset({"spokesman", "spokeswoman", "spokesperson", "repres"}),
+    "spokesman": frozenset({"spokesman", "spokeswoman", "spokesperson", "repres"}),
+}
+
+
+def speaker(text: str) -> frozenset[str]:
+    """The stems of whoever a "what did X say" question asks about ("McMahon", "music
+    publishers"); empty when the question asks for no statement or names no one."""
+    match = _SPEECH.search(text)
+    if not match:
+        return frozenset()
+    who = match.group("who") or match.group("owner") or ""
+    words = set(stems(who)) - STOPWORDS
+    for role, said_as in _ROLE_NAMES.items():
+        if role in words:
+            words |= said_as
+    return frozenset(words)
+
+
+_PRONOUN_START = re.compile(r"^\W*(?:he|she|they|his|her|their)\b", re.I)
+_INVERTED = re.compile(r"^(?:said|says|told|wrote|writes|added|adds)$", re.I)
+SPEAKER_BEFORE = 8  # words before a speech verb that may name who speaks
+SPEAKER_AFTER = 3  # and after it, for "..., said Johnson"
+
+
+def _spoken_by(sentence: str, speaker_stems: frozenset[str]) -> bool:
+    """Whether a speech verb of the sentence has one of the speaker's words as its
+    subject: among the words just before it, or just after "said"."""
+    words = [(m.start(), m.group(0)) for m in re.finditer(r"[\w'’.-]+", sentence)]
+    if not words:
+        return False
+    word_stems = [set(stems(w)) for _, w in words]
+    for m in _SPEECH_RE.finditer(sentence):
+        at = next((i for i, (s, _) in enumerate(words) if s >= m.start()), len(words))
+        before = word_stems[max(0, at - SPEAKER_BEFORE):at]
+        after = word_stems[at + 1:at + 1 + SPEAKER_AFTER] if _INVERTED.match(m.group(0)) else []
+        if any(speaker_stems & w for w in (*before, *after)):
+            return True
+    return False
+
+
+def statements(sentences: list[str], speaker_stems: frozenset[str]) -> list[bool]:
+    """Which sentences report a statement by the speaker: naming them as the one who
+    speaks, or opening with a pronoun right after such a sentence ("He described the
+    settlement as ..."). Without a speaker, any sentence that reports a statement."""
+    if not speaker_stems:
+        return [bool(_SPEECH_RE.search(s)) for s in sentences]
+    named = [bool(speaker_stems & set(stems(s))) for s in sentences]
+    out = []
+    for i, sentence in enumerate(sentences):
+        by = _spoken_by(sentence, speaker_stems)
+        if not by and i > 0 and named[i - 1] and _PRONOUN_START.search(sentence):
+            by = bool(_SPEECH_RE.search(sentence))
+        out.append(by)
+    return out
+
+
 def undisclosed(sentence: str) -> bool:
     """The sentence says the asked-for figure was not made public ("terms were not disclosed")."""
     return bool(_UNDISCLOSED_RE.search(sentence))
 
 
-def carries(sentence: str, kind: AnswerType, question_words: frozenset[str] = frozenset()) -> bool:
+def carries(sentence: str, kind: AnswerType, question_words: frozenset[str] = frozenset(),
+            speaker_stems: frozenset[str] = frozenset()) -> bool:
     """Whether the sentence holds a span of the asked-for type.
 
-    For WHO the name must not be one the question already gives (lowercased words).
+    For WHO the name must not be one the question already gives (lowercased words); for
+    SPEECH one of the speaker's words (stems) must be who speaks.
     """
     if kind in (AnswerType.MONEY, AnswerType.NUMBER, AnswerType.DATE) and _UNDISCLOSED_RE.search(sentence):
         return True
@@ -178,6 +262,9 @@ def carries(sentence: str, kind: AnswerType, question_words: frozenset[str] = fr
         return bool(_PLACE_RE.search(sentence))
     if kind is AnswerType.REASON:
         return bool(_REASON_RE.search(sentence))
+    if kind is AnswerType.SPEECH:
+        return bool(_SPEECH_RE.search(sentence)) and (
+            not speaker_stems or _spoken_by(sentence, speaker_stems))
     roles = _ROLES & question_words
     if roles and not roles & {w.lower().strip(".,'’") for w in sentence.split()}:
         return False  # "which judge": a sentence that names no judge does not answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .answertype import AnswerType, carries, undisclosed
+from .answertype import AnswerType, carries, statements, undisclosed
 from .display import omissions
 from .text import STOPWORDS, stem, stems, word_spans
 
@@ -75,7 +75,8 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
            similarities: list[float] | None = None, title: str = "",
            kind: AnswerType | None = None,
            question_words: frozenset[str] = frozenset(), prefer_lead: bool = False,
-           answer_similarities: list[float] | None = None) -> Snippet:
+           answer_similarities: list[float] | None = None,
+           speaker: frozenset[str] = frozenset()) -> Snippet:
     """The sentence of an article that answers the question, plus context when it fits.
 
     A sentence's score is its cosine similarity to the question (when given), plus a
@@ -85,6 +86,7 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     sentence overall, the quote joins the two ("A … B") if they fit in max_chars.
     answer_similarities, when given, are what a sentence holding the asked-for fact must
     come close to (the whole question's); similarities then only rank the sentences.
+    speaker: for a "what did X say" question, the stems of X.
     """
     if not sentences:
         raise ValueError("a passage without sentences")
@@ -97,7 +99,8 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     lexical = [sentence_score(t, focus, phrases) / total for t in texts]
     answering = _answering(texts, stem_sets, kind, question_words,
                            [t for t in weights if t not in named],
-                           similarities if answer_similarities is None else answer_similarities)
+                           similarities if answer_similarities is None else answer_similarities,
+                           speaker)
     bonus = [TYPE_BONUS if a else 0.0 for a in answering]
     if similarities is not None:
         scores = [sim + LEXICAL_SHARE * lex + b
@@ -112,7 +115,9 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     if any(answering) and not answering[best]:
         # The answering sentence leads; the best sentence overall joins it as context.
         answer = min((i for i, a in enumerate(answering) if a), key=lambda i: (-scores[i], i))
-        order = [answer, best]
+        # An answering neighbour continues the answer ("..., said Johnson. He described ...").
+        follow = [i for i in (answer + 1, answer - 1) if 0 <= i < len(answering) and answering[i]]
+        order = [answer, follow[0] if follow else best]
     runs = _pair(sentences, order, max_chars)
     snip = _snippet(article_text, sentences, runs, weights, scores)
     snip.carries = kind is None or any(answering[i] for lo, hi in runs for i in range(lo, hi + 1))
@@ -143,6 +148,9 @@ CUE_STEMS = {
     AnswerType.MONEY: frozenset(stem(w) for w in ("much", "money", "cost", "amount", "sum")),
     AnswerType.NUMBER: frozenset(stem(w) for w in ("many", "number")),
     AnswerType.DATE: frozenset(stem(w) for w in ("date", "day", "year", "month", "time")),
+    AnswerType.SPEECH: frozenset(stem(w) for w in (
+        "say", "said", "argue", "claim", "tell", "told", "write", "wrote", "react", "respond",
+        "think", "call", "demand", "want", "complain", "describe")),
 }
 # How far below the article's most similar sentence an answering sentence may score when
 # it shares none of the question's words beyond the article's names.
@@ -151,7 +159,8 @@ UNFOCUSED_MARGIN = 0.05
 
 def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | None,
                question_words: frozenset[str], focus_terms: list[str],
-               similarities: list[float] | None) -> list[bool]:
+               similarities: list[float] | None,
+               speaker: frozenset[str] = frozenset()) -> list[bool]:
     """Which sentences hold the asked-for kind of fact about what the question asks.
 
     The fact must stand next to one of the question's own words that do not merely
@@ -160,9 +169,16 @@ def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | N
     judged by the kind of fact alone."""
     if kind is None:
         return [False] * len(texts)
-    typed = [carries(t, kind, question_words) for t in texts]
+    typed = (statements(texts, speaker) if kind is AnswerType.SPEECH
+             else [carries(t, kind, question_words) for t in texts])
     cues = CUE_STEMS.get(kind, frozenset())
     present = {t for t in focus_terms if t not in cues and any(t in s for s in stem_sets)}
+    if kind is AnswerType.SPEECH and speaker:
+        # A statement by whoever the question names need not be among the sentences
+        # closest to the question, but it must be about what the question asks (its
+        # words that name neither the article nor the speaker) when the article has them.
+        present -= speaker
+        return [ty and (not present or bool(s & present)) for ty, s in zip(typed, stem_sets, strict=True)]
     if similarities is None:
         return [ty and (not present or bool(s & present)) for ty, s in zip(typed, stem_sets, strict=True)]
     # Otherwise the fact must be in one of the sentences closest to the question.

@@ -13,7 +13,7 @@ import sys
 import pytest
 import pytest_asyncio
 
-from index.answertype import AnswerType, carries, question_type
+from index.answertype import AnswerType, carries, question_type, speaker, statements
 from index.evaluate import default_qa_path, load_qa
 from index.service import DocketIndex
 from index.settings import RerankSettings
@@ -43,6 +43,8 @@ async def index(sample_index, encoder, settings_for):
     ("how do i fine tune llama", None),  # "fine" is not a penalty here
     ("what is the fine per violation?", AnswerType.MONEY),
     ("tell me about the Getty case", None),
+    ("what did the music publishers say after losing", AnswerType.SPEECH),
+    ("what does reddit want from perplexity", AnswerType.SPEECH),
 ])
 def test_the_kind_of_fact_a_question_asks_for(question, kind):
     assert question_type(question) is kind
@@ -67,6 +69,30 @@ def test_which_judge_needs_a_sentence_that_names_a_judge():
     words = frozenset({"which", "judge", "handles", "it"})
     assert carries("U.S. District Judge William Alsup set a hearing.", AnswerType.WHO, words)
     assert not carries("Reddit's lawyer Ben Lee said the company would fight.", AnswerType.WHO, words)
+
+
+def test_a_statement_is_the_speakers_own():
+    who = speaker("what did the music publishers say after losing the injunction bid")
+    assert who == frozenset({"music", "publish"})
+    assert speaker("what did chegg's ceo say about google") >= {"chief", "execut"}
+    article = [
+        "An Anthropic spokesperson said the company was pleased, calling the publishers' bid "
+        "\"disruptive.\"",  # the publishers are spoken of, not speaking
+        "The publishers responded that they remain very confident in their case.",
+        "Johnson, whose books include \"The Feather Thief,\" said he would attend.",
+        "He described the settlement as the opening round of a wider fight.",
+        "The publishers sued in October 2023.",  # no statement
+    ]
+    assert statements(article, who) == [False, True, False, False, False]
+    assert statements(article, frozenset({"johnson"})) == [False, False, True, True, False]
+
+
+@session_loop
+async def test_what_someone_said_is_quoted_from_their_statement(index):
+    response = await index.search("What did Kirk Wallace Johnson say about the Anthropic settlement?")
+    assert not response.abstained and response.results
+    snippet = response.results[0].snippet
+    assert "Johnson" in snippet and "opening round of a wider fight" in snippet
 
 
 @session_loop
