@@ -169,7 +169,7 @@ _NAME_RE = re.compile(r"\b[A-Z][\w'’&.-]*(?:\s+(?:[A-Z][\w'’&.-]*|of|and|de|
 
 
 # "which judge", "who is the lawyer": the answer names the role.
-_ROLES = frozenset({"judge", "lawyer", "attorney", "minister", "ceo", "founder", "spokesperson",
+ROLES = frozenset({"judge", "lawyer", "attorney", "minister", "ceo", "founder", "spokesperson",
                     "spokesman", "spokeswoman", "president", "chief", "commissioner", "senator",
                     "magistrate"})
 
@@ -265,12 +265,24 @@ def carries(sentence: str, kind: AnswerType, question_words: frozenset[str] = fr
     if kind is AnswerType.SPEECH:
         return bool(_SPEECH_RE.search(sentence)) and (
             not speaker_stems or _spoken_by(sentence, speaker_stems))
-    roles = _ROLES & question_words
-    if roles and not roles & {w.lower().strip(".,'’") for w in sentence.split()}:
+    roles = ROLES & question_words
+    tokens = [w.lower().strip(".,'’") for w in sentence.split()]
+    if roles and not roles & set(tokens):
         return False  # "which judge": a sentence that names no judge does not answer
     for match in _NAME_RE.finditer(sentence):
         parts = {w.lower().strip(".,'’") for w in match.group(0).split()}
         parts -= STOPWORDS  # "The", "In", "But" at a sentence's start are not names
-        if parts and not parts <= question_words:
+        if parts and not parts <= question_words and (
+                not roles or _beside_role(sentence, match, roles)):
             return True
     return False
+
+
+def _beside_role(sentence: str, name: re.Match[str], roles: frozenset[str]) -> bool:
+    """Whether the name is the role's holder: the role word is part of it ("Judge William
+    Alsup"), the word before it ("lawyer Matt Topic") or just after it
+    ("Alsup, the judge"); "a judge in San Francisco" names a place, not a judge."""
+    before = [w.lower().strip(".,'’") for w in sentence[:name.start()].split()[-1:]]
+    inside = [w.lower().strip(".,'’") for w in name.group(0).split()]
+    after = [w.lower().strip(".,'’") for w in sentence[name.end():].split()[:3]]
+    return bool(roles & {*before, *inside, *after})

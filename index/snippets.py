@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .answertype import AnswerType, carries, statements, undisclosed
+from .answertype import ROLES, AnswerType, carries, statements, undisclosed
 from .display import omissions
 from .text import STOPWORDS, stem, stems, word_spans
 
@@ -173,6 +173,9 @@ def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | N
              else [carries(t, kind, question_words) for t in texts])
     cues = CUE_STEMS.get(kind, frozenset())
     present = {t for t in focus_terms if t not in cues and any(t in s for s in stem_sets)}
+    if kind is AnswerType.WHO and ROLES & question_words:
+        # "Which judge": the sentence naming the judge answers, wherever it stands.
+        return typed
     if kind is AnswerType.SPEECH and speaker:
         # A statement by whoever the question names need not be among the sentences
         # closest to the question, but it must be about what the question asks (its

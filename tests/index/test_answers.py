@@ -69,6 +69,16 @@ def test_which_judge_needs_a_sentence_that_names_a_judge():
     words = frozenset({"which", "judge", "handles", "it"})
     assert carries("U.S. District Judge William Alsup set a hearing.", AnswerType.WHO, words)
     assert not carries("Reddit's lawyer Ben Lee said the company would fight.", AnswerType.WHO, words)
+    # A judge beside a place names the place, not the judge.
+    assert not carries("A federal judge in San Francisco ruled for Anthropic.", AnswerType.WHO, words)
+    assert carries("The ruling came from Alsup, the judge overseeing the case.", AnswerType.WHO, words)
+
+
+@session_loop
+async def test_which_judge_is_answered_with_the_judges_name(index):
+    response = await index.search("Which judge is handling the Bartz v. Anthropic case?")
+    assert not response.abstained and response.results
+    assert "William Alsup" in response.results[0].snippet
 
 
 def test_a_statement_is_the_speakers_own():
