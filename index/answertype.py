@@ -26,12 +26,17 @@ class AnswerType(Enum):
     REASON = "reason"
     RULING = "ruling"
     SPEECH = "speech"
+    DURATION = "duration"
+    CLAIM = "claim"
+    CASE = "case"
 
 
 # Kinds a quote is steered towards but never judged by: a reason can be worded in too
 # many ways for a sentence's lack of "because" to mean the article gives none.
-# Nor a statement: an article may report what someone said without a speech verb.
-SOFT_TYPES = frozenset({AnswerType.REASON, AnswerType.SPEECH})
+# Nor a statement (an article may report one without a speech verb), a length of time,
+# a legal claim or a case name: each can be worded in ways no rule lists.
+SOFT_TYPES = frozenset({AnswerType.REASON, AnswerType.SPEECH, AnswerType.DURATION,
+                        AnswerType.CLAIM, AnswerType.CASE})
 
 # What the missing fact is called in "No report in the index gives the ...".
 FACT_NAMES = {
@@ -43,6 +48,9 @@ FACT_NAMES = {
     AnswerType.REASON: "reason",
     AnswerType.RULING: "ruling",
     AnswerType.SPEECH: "statement",
+    AnswerType.DURATION: "length of time",
+    AnswerType.CLAIM: "claim",
+    AnswerType.CASE: "case",
 }
 
 _MONEY_CUE = re.compile(
@@ -90,6 +98,14 @@ _SPEECH_RE = re.compile(
     r"maintains|contended|contends|complained|demanded|demands|demanding|wants|wanted|asked|asks|urged|"
     r"urges|welcomed|criticized|criticised|praised|vowed|pledged|noted|claimed|claims)\b",
     re.I)
+# "how long does the deal last", "for how long": a length of time ("how long ago" is a date).
+_HOW_LONG = re.compile(r"\bhow long\b(?!\s+ago)", re.I)
+# "which claims survived", "what claims did Getty bring": the legal claims named.
+_CLAIMS = re.compile(r"\b(?:which|what|any) (?:other |of the |legal )?(?:claims?|counts?|allegations?|"
+                     r"causes? of action|theor(?:y|ies))\b", re.I)
+# "which Supreme Court case did the judge lean on": a case name the question does not give.
+_CASE = re.compile(r"\b(?:which|what) (?:supreme court |appeals court |earlier |prior |other )?"
+                   r"(?:case|precedent)s?\b(?! (?:is|was) (?:it|this|that)\b)", re.I)
 _WHY = re.compile(r"\bwhy\b|\bwhat (?:was|is) the reason\b|\bfor what reason\b|\bhow come\b", re.I)
 
 
@@ -108,6 +124,10 @@ def question_type(text: str) -> AnswerType | None:
         return AnswerType.MONEY if money else AnswerType.NUMBER
     if _RULING.search(q):
         return AnswerType.RULING
+    if _CASE.search(q):
+        return AnswerType.CASE
+    if _CLAIMS.search(q):
+        return AnswerType.CLAIM
     if _SPEECH.search(q):
         return AnswerType.SPEECH
     if _YES_NO.search(q):
@@ -115,6 +135,8 @@ def question_type(text: str) -> AnswerType | None:
         return None
     if _WHEN.search(q):
         return AnswerType.DATE
+    if _HOW_LONG.search(q):
+        return AnswerType.DURATION
     if _WHERE.search(q):
         return AnswerType.PLACE
     if _WHO.search(q):
@@ -145,6 +167,20 @@ _DATE_RE = re.compile(
     rf"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
     rf"|\b(?:in|since|by|until|from|last|early|late|mid-?)\s+(?:{_MONTHS})\b"
     r"|\b(?:yesterday|last week|last month|last year|earlier this (?:year|month|week))\b", re.I)
+_DURATION_RE = re.compile(
+    rf"\b(?:\d[\d,.]*|{_NUMBER_WORDS}|a|an|several|a few|few)[- ](?:years?|months?|weeks?|days?|hours?|"
+    r"decades?)\b|\b(?:year|month|week|day)s? (?:long|old)\b|\bfor life\b|\bindefinitely\b"
+    r"|\buntil (?:the end of |at least )?(?:19|20)\d\d\b|\bthrough (?:19|20)\d\d\b", re.I)
+# The claims copyright suits bring besides infringement, as news names them.
+_CLAIM_RE = re.compile(
+    r"\b(?:unfair competition|trademark|trade dress|dilution|unjust enrichment|negligence|"
+    r"breach of (?:contract|license|licence)|misappropriation|DMCA|Digital Millennium|"
+    r"copyright management information|vicarious|contributory|direct(?:ly)? infring\w*|"
+    r"secondary (?:copyright )?infringement|induce\w* infringement|right of publicity|"
+    r"false (?:designation|advertising|endorsement)|passing off|database right|"
+    r"privacy|antitrust|conversion|fraud|state-law)\b", re.I)
+_CASE_NAME_RE = re.compile(r"\b[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*)*\s+v\.?\s+[A-Z][\w.'’&-]*"
+                           r"(?:\s+[A-Z][\w.'’&-]*)*")
 _PLACE_RE = re.compile(
     r"\b(?:court|tribunal|circuit|district|judge|jury|high court|supreme court|federal|state|"
     r"in [A-Z][a-z]+|Delaware|California|New York|Manhattan|San Francisco|London|Munich|Hamburg|"
@@ -262,6 +298,16 @@ def carries(sentence: str, kind: AnswerType, question_words: frozenset[str] = fr
         return bool(_PLACE_RE.search(sentence))
     if kind is AnswerType.REASON:
         return bool(_REASON_RE.search(sentence))
+    if kind is AnswerType.DURATION:
+        return bool(_DURATION_RE.search(sentence))
+    if kind is AnswerType.CLAIM:
+        return bool(_CLAIM_RE.search(sentence))
+    if kind is AnswerType.CASE:
+        for match in _CASE_NAME_RE.finditer(sentence):
+            parts = {w.lower().strip(".,'’") for w in match.group(0).split()} - STOPWORDS - {"v"}
+            if parts and not parts <= question_words:
+                return True
+        return False
     if kind is AnswerType.SPEECH:
         return bool(_SPEECH_RE.search(sentence)) and (
             not speaker_stems or _spoken_by(sentence, speaker_stems))

@@ -148,6 +148,9 @@ CUE_STEMS = {
     AnswerType.MONEY: frozenset(stem(w) for w in ("much", "money", "cost", "amount", "sum")),
     AnswerType.NUMBER: frozenset(stem(w) for w in ("many", "number")),
     AnswerType.DATE: frozenset(stem(w) for w in ("date", "day", "year", "month", "time")),
+    AnswerType.DURATION: frozenset(stem(w) for w in ("long", "last", "run", "duration")),
+    AnswerType.CLAIM: frozenset(stem(w) for w in ("claim", "count", "allegation", "theory")),
+    AnswerType.CASE: frozenset(stem(w) for w in ("case", "precedent")),
     AnswerType.SPEECH: frozenset(stem(w) for w in (
         "say", "said", "argue", "claim", "tell", "told", "write", "wrote", "react", "respond",
         "think", "call", "demand", "want", "complain", "describe")),
@@ -176,10 +179,12 @@ def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | N
     if kind is AnswerType.WHO and ROLES & question_words:
         # "Which judge": the sentence naming the judge answers, wherever it stands.
         return typed
-    if kind is AnswerType.SPEECH and speaker:
-        # A statement by whoever the question names need not be among the sentences
-        # closest to the question, but it must be about what the question asks (its
-        # words that name neither the article nor the speaker) when the article has them.
+    if kind in (AnswerType.SPEECH, AnswerType.DURATION, AnswerType.CLAIM, AnswerType.CASE) and (
+            speaker or kind is not AnswerType.SPEECH):
+        # A statement by whoever the question names, a length of time, a claim or a case
+        # name need not be among the sentences closest to the question, but it must be
+        # about what the question asks (its words that name neither the article nor the
+        # speaker) when the article has them.
         present -= speaker
         return [ty and (not present or bool(s & present)) for ty, s in zip(typed, stem_sets, strict=True)]
     if similarities is None:

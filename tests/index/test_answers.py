@@ -45,6 +45,11 @@ async def index(sample_index, encoder, settings_for):
     ("tell me about the Getty case", None),
     ("what did the music publishers say after losing", AnswerType.SPEECH),
     ("what does reddit want from perplexity", AnswerType.SPEECH),
+    ("how long does the licensing deal last", AnswerType.DURATION),
+    ("how long ago was the suit filed", AnswerType.DATE),
+    ("which claims survived in the copilot case", AnswerType.CLAIM),
+    ("which supreme court case did the judge rely on", AnswerType.CASE),
+    ("which court was the case filed in", AnswerType.PLACE),
 ])
 def test_the_kind_of_fact_a_question_asks_for(question, kind):
     assert question_type(question) is kind
@@ -60,6 +65,12 @@ def test_the_kind_of_fact_a_question_asks_for(question, kind):
     ("The suit was filed on Sept. 19.", AnswerType.DATE, True),
     ("The judge dismissed the claim.", AnswerType.RULING, True),
     ("The appeal is pending.", AnswerType.RULING, False),
+    ("The agreement runs for two years.", AnswerType.DURATION, True),
+    ("The agreement was signed in 2023.", AnswerType.DURATION, False),
+    ("The judge let the unfair competition claim go ahead.", AnswerType.CLAIM, True),
+    ("The judge let the case go ahead.", AnswerType.CLAIM, False),
+    ("She relied on TransUnion v. Ramirez.", AnswerType.CASE, True),
+    ("She relied on a 2021 ruling.", AnswerType.CASE, False),
 ])
 def test_whether_a_sentence_holds_that_kind_of_fact(sentence, kind, held):
     assert carries(sentence, kind) is held
