@@ -21,7 +21,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
 
     p = command("eval", "run question sets (QA.jsonl) against the index")
     p.add_argument("qa", type=Path, nargs="*",
-                   help="question sets (default: the five sets of the sample corpus)")
+                   help="question sets (default: the six sets of the sample corpus)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = command("calibrate", "derive the abstention threshold from a question set")

@@ -31,7 +31,8 @@ def default_qa_path() -> Path:
 # the third, the same way, once the first two had been read for what they miss: it is the
 # one set no method was ever judged by before it was kept.
 QA_SETS = {"dev_qa.jsonl": "tuned", "qa_tune.jsonl": "tuned", "qa_holdout.jsonl": "held out",
-           "qa_holdout2.jsonl": "held out", "qa_holdout3.jsonl": "held out"}
+           "qa_holdout2.jsonl": "held out", "qa_holdout3.jsonl": "held out",
+           "qa_holdout4.jsonl": "held out"}
 
 
 def default_qa_paths() -> list[Path]:
