@@ -238,14 +238,15 @@ SPEAKER_BEFORE = 8  # words before a speech verb that may name who speaks
 SPEAKER_AFTER = 3  # and after it, for "..., said Johnson"
 
 
-def _spoken_by(sentence: str, speaker_stems: frozenset[str]) -> bool:
-    """Whether a speech verb of the sentence has one of the speaker's words as its
-    subject: among the words just before it, or just after "said"."""
+def _spoken_by(sentence: str, speaker_stems: frozenset[str],
+               verbs: re.Pattern[str] = _SPEECH_RE) -> bool:
+    """Whether a speech verb (or another of `verbs`) of the sentence has one of the
+    speaker's words as its subject: among the words just before it, or just after "said"."""
     words = [(m.start(), m.group(0)) for m in re.finditer(r"[\w'’.-]+", sentence)]
     if not words:
         return False
     word_stems = [set(stems(w)) for _, w in words]
-    for m in _SPEECH_RE.finditer(sentence):
+    for m in verbs.finditer(sentence):
         at = next((i for i, (s, _) in enumerate(words) if s >= m.start()), len(words))
         before = word_stems[max(0, at - SPEAKER_BEFORE):at]
         after = word_stems[at + 1:at + 1 + SPEAKER_AFTER] if _INVERTED.match(m.group(0)) else []
@@ -254,20 +255,52 @@ def _spoken_by(sentence: str, speaker_stems: frozenset[str]) -> bool:
     return False
 
 
-def statements(sentences: list[str], speaker_stems: frozenset[str]) -> list[bool]:
+def statements(sentences: list[str], speaker_stems: frozenset[str],
+               verbs: re.Pattern[str] = _SPEECH_RE) -> list[bool]:
     """Which sentences report a statement by the speaker: naming them as the one who
     speaks, or opening with a pronoun right after such a sentence ("He described the
-    settlement as ..."). Without a speaker, any sentence that reports a statement."""
+    settlement as ..."). Without a speaker, any sentence that reports a statement.
+    With the ruling verbs, which sentences report a ruling by the court asked about."""
     if not speaker_stems:
-        return [bool(_SPEECH_RE.search(s)) for s in sentences]
+        return [bool(verbs.search(s)) for s in sentences]
     named = [bool(speaker_stems & set(stems(s))) for s in sentences]
     out = []
     for i, sentence in enumerate(sentences):
-        by = _spoken_by(sentence, speaker_stems)
+        by = _spoken_by(sentence, speaker_stems, verbs)
         if not by and i > 0 and named[i - 1] and _PRONOUN_START.search(sentence):
-            by = bool(_SPEECH_RE.search(sentence))
+            by = bool(verbs.search(sentence))
         out.append(by)
     return out
+
+
+# "What did the Third Circuit decide": the court or judge whose ruling is asked for.
+_RULER = re.compile(r"\b(?:what|how) did (?:the |a |an )?(?P<who>[\w .'’-]{1,40}?)\s+"
+                    r"(?:rule|decide|hold|find|conclude)\b", re.I)
+# Words that name no particular court or judge: "the court", "the judge", "the panel".
+_GENERIC_RULERS = frozenset(stems("court courts judge judges panel justices appeals appellate "
+                                  "federal district u.s us"))
+
+
+_STAND_INS = frozenset({"it", "he", "she", "they"})
+
+
+def ruler(text: str) -> frozenset[str]:
+    """The stems naming the court or judge a "what did X rule" question asks about
+    ("third", "circuit"), less words any court has; empty when none is named."""
+    match = _RULER.search(text)
+    if not match:
+        return frozenset()
+    return frozenset(stems(match.group("who"))) - STOPWORDS - _GENERIC_RULERS
+
+
+def rulings(sentences: list[str], ruler_stems: frozenset[str]) -> list[bool]:
+    """Which sentences report a ruling by the court or judge asked about. When the article
+    opens with that court ("The Hamburg Regional Court has thrown out ..."), its later
+    "the court found" or "it rejected" is that court's too; an article naming it only
+    further down (an appeal sent to the Third Circuit) may be reporting another court."""
+    if ruler_stems and any(ruler_stems & set(stems(s)) for s in sentences[:2]):
+        ruler_stems = ruler_stems | _GENERIC_RULERS | _STAND_INS
+    return statements(sentences, ruler_stems, _RULING_RE)
 
 
 def undisclosed(sentence: str) -> bool:

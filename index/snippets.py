@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .answertype import ROLES, AnswerType, carries, statements, undisclosed
+from .answertype import ROLES, AnswerType, carries, rulings, statements, undisclosed
 from .display import omissions
 from .text import STOPWORDS, stem, stems, word_spans
 
@@ -76,7 +76,8 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
            kind: AnswerType | None = None,
            question_words: frozenset[str] = frozenset(), prefer_lead: bool = False,
            answer_similarities: list[float] | None = None,
-           speaker: frozenset[str] = frozenset()) -> Snippet:
+           speaker: frozenset[str] = frozenset(),
+           ruled_by: frozenset[str] = frozenset()) -> Snippet:
     """The sentence of an article that answers the question, plus context when it fits.
 
     A sentence's score is its cosine similarity to the question (when given), plus a
@@ -86,7 +87,8 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     sentence overall, the quote joins the two ("A … B") if they fit in max_chars.
     answer_similarities, when given, are what a sentence holding the asked-for fact must
     come close to (the whole question's); similarities then only rank the sentences.
-    speaker: for a "what did X say" question, the stems of X.
+    speaker: for a "what did X say" question, the stems of X; ruled_by: for "what did X
+    rule", the stems of X.
     """
     if not sentences:
         raise ValueError("a passage without sentences")
@@ -100,7 +102,7 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     answering = _answering(texts, stem_sets, kind, question_words,
                            [t for t in weights if t not in named],
                            similarities if answer_similarities is None else answer_similarities,
-                           speaker)
+                           speaker, ruled_by)
     bonus = [TYPE_BONUS if a else 0.0 for a in answering]
     if similarities is not None:
         scores = [sim + LEXICAL_SHARE * lex + b
@@ -163,7 +165,8 @@ UNFOCUSED_MARGIN = 0.05
 def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | None,
                question_words: frozenset[str], focus_terms: list[str],
                similarities: list[float] | None,
-               speaker: frozenset[str] = frozenset()) -> list[bool]:
+               speaker: frozenset[str] = frozenset(),
+               ruled_by: frozenset[str] = frozenset()) -> list[bool]:
     """Which sentences hold the asked-for kind of fact about what the question asks.
 
     The fact must stand next to one of the question's own words that do not merely
@@ -172,8 +175,12 @@ def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | N
     judged by the kind of fact alone."""
     if kind is None:
         return [False] * len(texts)
-    typed = (statements(texts, speaker) if kind is AnswerType.SPEECH
-             else [carries(t, kind, question_words) for t in texts])
+    if kind is AnswerType.SPEECH:
+        typed = statements(texts, speaker)
+    elif kind is AnswerType.RULING and ruled_by:
+        typed = rulings(texts, ruled_by)
+    else:
+        typed = [carries(t, kind, question_words) for t in texts]
     cues = CUE_STEMS.get(kind, frozenset())
     present = {t for t in focus_terms if t not in cues and any(t in s for s in stem_sets)}
     if kind is AnswerType.WHO and ROLES & question_words:

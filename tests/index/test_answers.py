@@ -13,7 +13,7 @@ import sys
 import pytest
 import pytest_asyncio
 
-from index.answertype import AnswerType, carries, question_type, speaker, statements
+from index.answertype import AnswerType, carries, question_type, ruler, rulings, speaker, statements
 from index.evaluate import default_qa_path, load_qa
 from index.service import DocketIndex
 from index.settings import RerankSettings
@@ -106,6 +106,22 @@ def test_a_statement_is_the_speakers_own():
     ]
     assert statements(article, who) == [False, True, False, False, False]
     assert statements(article, frozenset({"johnson"})) == [False, False, True, True, False]
+
+
+def test_a_ruling_is_the_asked_courts_own():
+    assert ruler("What did the Third Circuit decide on the appeal?") == frozenset({"third", "circuit"})
+    assert ruler("what did the court rule") == frozenset()  # any court's ruling answers
+    trial = ["Judge Stephanos Bibas postponed the trial.",
+             "He sent two questions to the appeals court.",
+             "Bibas ruled that the headnotes were protected.",
+             "The Third Circuit agreed in April to hear the appeal."]
+    # The trial judge's ruling is not the Third Circuit's, nor is agreeing to hear a case.
+    assert rulings(trial, ruler("what did the third circuit rule")) == [False] * 4
+    hamburg = ["The Hamburg Regional Court has thrown out a lawsuit against LAION.",
+               "The photographer had sued in 2023.",
+               "The court found that the research exception applied."]
+    # An article opening with the court: its "the court found" is that court's.
+    assert rulings(hamburg, ruler("what did the hamburg court decide")) == [True, False, True]
 
 
 @session_loop

@@ -45,7 +45,7 @@ MEASURED = {
                           "answered_rate": 0.94, "abstain_accuracy": 0.32, "snippet_contains": 0.64,
                           "latest_hit@1": 0.50},
     "qa_holdout4.jsonl": {"hit@5": 0.98, "paraphrase_hit@5": 0.92, "hit@1": 0.94,
-                          "answered_rate": 0.98, "abstain_accuracy": 0.20, "snippet_contains": 0.79},
+                          "answered_rate": 0.98, "abstain_accuracy": 0.30, "snippet_contains": 0.79},
 }
 
 
