@@ -256,17 +256,21 @@ def _spoken_by(sentence: str, speaker_stems: frozenset[str],
 
 
 def statements(sentences: list[str], speaker_stems: frozenset[str],
-               verbs: re.Pattern[str] = _SPEECH_RE) -> list[bool]:
+               verbs: re.Pattern[str] = _SPEECH_RE,
+               stem_sets: list[set[str]] | None = None) -> list[bool]:
     """Which sentences report a statement by the speaker: naming them as the one who
     speaks, or opening with a pronoun right after such a sentence ("He described the
     settlement as ..."). Without a speaker, any sentence that reports a statement.
-    With the ruling verbs, which sentences report a ruling by the court asked about."""
+    With the ruling verbs, which sentences report a ruling by the court asked about.
+    stem_sets: each sentence's stems, when the caller has them."""
     if not speaker_stems:
         return [bool(verbs.search(s)) for s in sentences]
-    named = [bool(speaker_stems & set(stems(s))) for s in sentences]
+    if stem_sets is None:
+        stem_sets = [set(stems(s)) for s in sentences]
+    named = [bool(speaker_stems & words) for words in stem_sets]
     out = []
     for i, sentence in enumerate(sentences):
-        by = _spoken_by(sentence, speaker_stems, verbs)
+        by = named[i] and _spoken_by(sentence, speaker_stems, verbs)
         if not by and i > 0 and named[i - 1] and _PRONOUN_START.search(sentence):
             by = bool(verbs.search(sentence))
         out.append(by)
@@ -293,14 +297,17 @@ def ruler(text: str) -> frozenset[str]:
     return frozenset(stems(match.group("who"))) - STOPWORDS - _GENERIC_RULERS
 
 
-def rulings(sentences: list[str], ruler_stems: frozenset[str]) -> list[bool]:
+def rulings(sentences: list[str], ruler_stems: frozenset[str],
+            stem_sets: list[set[str]] | None = None) -> list[bool]:
     """Which sentences report a ruling by the court or judge asked about. When the article
     opens with that court ("The Hamburg Regional Court has thrown out ..."), its later
     "the court found" or "it rejected" is that court's too; an article naming it only
     further down (an appeal sent to the Third Circuit) may be reporting another court."""
-    if ruler_stems and any(ruler_stems & set(stems(s)) for s in sentences[:2]):
+    if stem_sets is None:
+        stem_sets = [set(stems(s)) for s in sentences]
+    if ruler_stems and any(ruler_stems & words for words in stem_sets[:2]):
         ruler_stems = ruler_stems | _GENERIC_RULERS | _STAND_INS
-    return statements(sentences, ruler_stems, _RULING_RE)
+    return statements(sentences, ruler_stems, _RULING_RE, stem_sets)
 
 
 def undisclosed(sentence: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .answertype import ROLES, AnswerType, carries, rulings, statements, undisclosed
 from .display import omissions
@@ -28,8 +29,15 @@ def idf(df: int, n: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
+@lru_cache(maxsize=32768)
+def sentence_stems(sentence: str) -> tuple[str, ...]:
+    """The sentence's stems, kept for the sentences quoted most: an article shown again
+    is not stemmed again."""
+    return tuple(stems(sentence))
+
+
 def sentence_score(sentence: str, weights: dict[str, float], phrases: list[list[str]]) -> float:
-    words = stems(sentence)
+    words = sentence_stems(sentence)
     present = set(words)
     score = sum(w for term, w in weights.items() if term in present)
     long_phrases = [p for p in phrases if len(p) > 1 and present.issuperset(p)]
@@ -97,7 +105,7 @@ def choose(article_text: str, sentences: list[tuple[int, int]], weights: dict[st
     focus = focus_weights(weights, named)
     total = sum(focus.values()) or 1.0
     texts = [article_text[s:e] for s, e in sentences]
-    stem_sets = [set(stems(t)) for t in texts]
+    stem_sets = [set(sentence_stems(t)) for t in texts]
     lexical = [sentence_score(t, focus, phrases) / total for t in texts]
     answering = _answering(texts, stem_sets, kind, question_words,
                            [t for t in weights if t not in named],
@@ -176,9 +184,9 @@ def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | N
     if kind is None:
         return [False] * len(texts)
     if kind is AnswerType.SPEECH:
-        typed = statements(texts, speaker)
+        typed = statements(texts, speaker, stem_sets=stem_sets)
     elif kind is AnswerType.RULING and ruled_by:
-        typed = rulings(texts, ruled_by)
+        typed = rulings(texts, ruled_by, stem_sets)
     else:
         typed = [carries(t, kind, question_words) for t in texts]
     cues = CUE_STEMS.get(kind, frozenset())
