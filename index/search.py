@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import answertype, dates, relevance, snippets, unseen, vectors
+from . import answertype, dates, relevance, snippets, spelling, unseen, vectors
 from .aliases import Aliases
 from .errors import QueryError
 from .query import Query, parse
@@ -28,6 +28,7 @@ from .timing import Timings
 if TYPE_CHECKING:
     from .loaded import LoadedSnapshot
     from .rerank import Reranker
+    from .spelling import Speller
 
 def _today(now: dt.date | None) -> dt.date:
     return now or dt.datetime.now(dt.UTC).date()
@@ -52,14 +53,15 @@ class _Asked:
 async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], question: str, *,
                  k: int = 3, offset: int = 0, now: dt.date | None = None,
                  min_relevance: float | None = None, reranker: Reranker | None = None,
-                 check_facts: bool = True, aliases: Aliases | None = None) -> SearchResponse:
+                 check_facts: bool = True, aliases: Aliases | None = None,
+                 speller: Speller | None = None) -> SearchResponse:
     """Understand the question, rank the stories, keep the relevant ones, quote a page."""
     cfg = snap.settings.search
     threshold = cfg.min_relevance if min_relevance is None else min_relevance
     timings = Timings()
     try:
         q = await _understand(snap, encode, question, aliases or Aliases(), now, check_facts,
-                              timings)
+                              timings, speller)
     except QueryError as exc:
         return SearchResponse(query=question[:200], abstained=True, results=[], error=str(exc),
                               snapshot=snap.name, passages_searched=snap.passages)
@@ -96,9 +98,15 @@ async def search(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], ques
 
 async def _understand(snap: LoadedSnapshot, encode: Callable[[str], np.ndarray], question: str,
                       aliases: Aliases, now: dt.date | None, check_facts: bool,
-                      timings: Timings) -> _Asked:
-    """Parse (QueryError for a question that cannot be searched), embed, look up the terms."""
+                      timings: Timings, speller: Speller | None = None) -> _Asked:
+    """Parse (QueryError for a question that cannot be searched), correct its misspelt
+    words, embed, look up the terms."""
     asked = parse(question)
+    if speller is not None:
+        with timings("spelling"):
+            fixed = await spelling.correct(question, speller, snap.store.document_frequencies)
+        if fixed != question:
+            question, asked = fixed, parse(fixed)
     # Descriptors ("the mouse house") are searched with the names they stand for,
     # both lexically and in the embedded text; the quote answers the words asked.
     query = parse(aliases.expand(question))

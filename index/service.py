@@ -19,6 +19,7 @@ from .loaded import LoadedSnapshot, load_snapshot
 from .rerank import Reranker, load_reranker
 from .results import IndexStats, Result, SearchResponse
 from .settings import Settings, config_file
+from .spelling import Speller
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class DocketIndex:
         self.reranker: Reranker | None = None  # loaded by open() when [rerank] names a model
         self._rerank_tried = False  # a model that failed to load is reported once, not per open
         self.aliases = aliases_mod.Aliases()  # the domain thesaurus, read by open()
+        self.speller: Speller | None = None  # the spelling dictionary, loaded by open()
         self._overrides: Overrides | None = None  # config/cases.toml, read by open()
         self._cases: tuple[str, CaseBook] | None = None  # (snapshot name, its cases)
 
@@ -64,6 +66,8 @@ class DocketIndex:
         await self.reload_if_changed(force=True)
         if self.aliases.pattern is None:
             self.aliases = await asyncio.to_thread(aliases_mod.load, self.settings.search.aliases)
+        if self.settings.search.spelling and self.speller is None:
+            self.speller = await asyncio.to_thread(Speller)
         if self._overrides is None:
             path = config_file(self.settings.cases) if self.settings.cases else None
             self._overrides = (await asyncio.to_thread(load_overrides, path) if path
@@ -123,7 +127,8 @@ class DocketIndex:
         response = await search_mod.search(snap, self.encoder.encode_query, question,
                                            k=k or self.settings.search.results, offset=offset,
                                            now=now, min_relevance=min_relevance,
-                                           reranker=self.reranker, aliases=self.aliases)
+                                           reranker=self.reranker, aliases=self.aliases,
+                                           speller=self.speller)
         self.search_latencies_ms = ([*self.search_latencies_ms, (time.perf_counter() - started) * 1000])[-100:]
         return response
 
@@ -154,7 +159,8 @@ class DocketIndex:
             # story is lower than a question's, so it has its own threshold.
             response = await search_mod.search(
                 snap, self.encoder.encode_query, topic, k=50, now=today,
-                min_relevance=self.settings.search.topic_min_relevance, aliases=self.aliases)
+                min_relevance=self.settings.search.topic_min_relevance, aliases=self.aliases,
+                speller=self.speller)
             if response.error:
                 return []
             results = [r for r in response.results if not since or (r.published or "") >= since]

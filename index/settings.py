@@ -56,6 +56,9 @@ class VectorSettings:
 
 @dataclass(frozen=True)
 class SearchSettings:
+    # Correct a question's misspelt lowercase words ("perplexty") to words the index
+    # holds, with one edit, using pyspellchecker's English dictionary.
+    spelling: bool = True
     dense_k: int = 50
     lexical_k: int = 50
     lexical_max_rows: int = 4000
