@@ -108,11 +108,12 @@ def test_snippets_are_short_and_end_at_sentence_boundaries(dev_responses, texts)
 
 
 def test_highlights_mark_question_words_inside_the_snippet(dev_responses):
-    # A descriptor ("the claude maker") is searched, and highlighted, as the name it stands for.
+    # A descriptor ("the claude maker") is searched, and highlighted, as the name it stands
+    # for; a misspelt word ("downloded") as its correction, which the response echoes.
     thesaurus = aliases.load(REPO / "config" / "aliases.toml")
     marked = 0
-    for item, response in dev_responses:
-        question_stems = {stem(w) for w in words(thesaurus.expand(item["question"]))}
+    for _item, response in dev_responses:
+        question_stems = {stem(w) for w in words(thesaurus.expand(response.query))}
         for r in response.results:
             for start, end in r.highlights:
                 assert 0 <= start < end <= len(r.snippet)
