@@ -47,6 +47,14 @@ async def test_only_typos_the_index_can_resolve_are_corrected(index):
 
 
 @session_loop
+async def test_a_question_of_gibberish_is_not_spell_checked_word_by_word(index):
+    gibberish = " ".join(f"zq{chr(97 + i % 26)}{chr(97 + i // 26)}xv" for i in range(300))
+    assert len(index.speller.candidates(gibberish)) <= 8
+    response = await index.search(gibberish)
+    assert response.abstained and not response.results
+
+
+@session_loop
 async def test_spelling_can_be_turned_off(sample_index, encoder, settings_for):
     base = settings_for(sample_index)
     settings = dataclasses.replace(base, search=dataclasses.replace(base.search, spelling=False))
