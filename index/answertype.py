@@ -315,12 +315,12 @@ def undisclosed(sentence: str) -> bool:
     return bool(_UNDISCLOSED_RE.search(sentence))
 
 
-def carries(sentence: str, kind: AnswerType, question_words: frozenset[str] = frozenset(),
-            speaker_stems: frozenset[str] = frozenset()) -> bool:
+def carries(sentence: str, kind: AnswerType, question_words: frozenset[str] = frozenset()) -> bool:
     """Whether the sentence holds a span of the asked-for type.
 
-    For WHO the name must not be one the question already gives (lowercased words); for
-    SPEECH one of the speaker's words (stems) must be who speaks.
+    For WHO the name must not be one the question already gives (lowercased words). A
+    statement by a named speaker, or a ruling by a named court, is judged over the whole
+    article (`statements`, `rulings`): it may continue in the next sentence.
     """
     if kind in (AnswerType.MONEY, AnswerType.NUMBER, AnswerType.DATE) and _UNDISCLOSED_RE.search(sentence):
         return True
@@ -344,20 +344,18 @@ def carries(sentence: str, kind: AnswerType, question_words: frozenset[str] = fr
         return bool(_CLAIM_RE.search(sentence))
     if kind is AnswerType.CASE:
         for match in _CASE_NAME_RE.finditer(sentence):
-            parts = {w.lower().strip(".,'’") for w in match.group(0).split()} - STOPWORDS - {"v"}
+            parts = set(_plain_words(match.group(0))) - STOPWORDS - {"v"}
             if parts and not parts <= question_words:
                 return True
         return False
     if kind is AnswerType.SPEECH:
-        return bool(_SPEECH_RE.search(sentence)) and (
-            not speaker_stems or _spoken_by(sentence, speaker_stems))
+        return bool(_SPEECH_RE.search(sentence))
     roles = ROLES & question_words
-    tokens = [w.lower().strip(".,'’") for w in sentence.split()]
-    if roles and not roles & set(tokens):
+    if roles and not roles & set(_plain_words(sentence)):
         return False  # "which judge": a sentence that names no judge does not answer
     for match in _NAME_RE.finditer(sentence):
-        parts = {w.lower().strip(".,'’") for w in match.group(0).split()}
-        parts -= STOPWORDS  # "The", "In", "But" at a sentence's start are not names
+        # "The", "In", "But" at a sentence's start are not names
+        parts = set(_plain_words(match.group(0))) - STOPWORDS
         if parts and not parts <= question_words and (
                 not roles or _beside_role(sentence, match, roles)):
             return True
@@ -368,7 +366,12 @@ def _beside_role(sentence: str, name: re.Match[str], roles: frozenset[str]) -> b
     """Whether the name is the role's holder: the role word is part of it ("Judge William
     Alsup"), the word before it ("lawyer Matt Topic") or just after it
     ("Alsup, the judge"); "a judge in San Francisco" names a place, not a judge."""
-    before = [w.lower().strip(".,'’") for w in sentence[:name.start()].split()[-1:]]
-    inside = [w.lower().strip(".,'’") for w in name.group(0).split()]
-    after = [w.lower().strip(".,'’") for w in sentence[name.end():].split()[:3]]
+    before = _plain_words(sentence[:name.start()])[-1:]
+    inside = _plain_words(name.group(0))
+    after = _plain_words(sentence[name.end():])[:3]
     return bool(roles & {*before, *inside, *after})
+
+
+def _plain_words(text: str) -> list[str]:
+    """The text's space-separated words, lowercased, without edge punctuation."""
+    return [w.lower().strip(".,'’") for w in text.split()]

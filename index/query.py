@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .answertype import AnswerType, question_type
+from .answertype import ruler as question_ruler
+from .answertype import speaker as question_speaker
 from .errors import QueryError
 from .text import STOPWORDS, clean_question, stem, words
 
@@ -34,6 +36,16 @@ class Query:
     def answer_type(self) -> AnswerType | None:
         """The kind of fact the question asks for (an amount, a date...), or None."""
         return question_type(self.text)
+
+    @cached_property
+    def speaker(self) -> frozenset[str]:
+        """For "what did X say", the stems of X; empty otherwise."""
+        return question_speaker(self.text)
+
+    @cached_property
+    def ruler(self) -> frozenset[str]:
+        """For "what did X rule", the stems of the court or judge X; empty otherwise."""
+        return question_ruler(self.text)
 
     @cached_property
     def word_set(self) -> frozenset[str]:

@@ -351,8 +351,7 @@ async def _results(snap: LoadedSnapshot, query: Query, qvec: np.ndarray, weights
                                title=article.title, kind=kind, question_words=query.word_set,
                                prefer_lead=prefer_lead and kind is None,
                                answer_similarities=asked_sims,
-                               speaker=answertype.speaker(query.text),
-                               ruled_by=answertype.ruler(query.text))
+                               speaker=query.speaker, ruled_by=query.ruler)
         others = also[article.id]
         out.append(Result(
             url=article.url, title=article.title, outlet=article.outlet,

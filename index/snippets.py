@@ -165,6 +165,8 @@ CUE_STEMS = {
         "say", "said", "argue", "claim", "tell", "told", "write", "wrote", "react", "respond",
         "think", "call", "demand", "want", "complain", "describe")),
 }
+# Kinds whose typed sentence answers wherever it stands in the article (see _answering).
+ANSWERED_ANYWHERE = frozenset({AnswerType.DURATION, AnswerType.CLAIM, AnswerType.CASE})
 # How far below the article's most similar sentence an answering sentence may score when
 # it shares none of the question's words beyond the article's names.
 UNFOCUSED_MARGIN = 0.05
@@ -194,15 +196,14 @@ def _answering(texts: list[str], stem_sets: list[set[str]], kind: AnswerType | N
     if kind is AnswerType.WHO and ROLES & question_words:
         # "Which judge": the sentence naming the judge answers, wherever it stands.
         return typed
-    if kind in (AnswerType.SPEECH, AnswerType.DURATION, AnswerType.CLAIM, AnswerType.CASE) and (
-            speaker or kind is not AnswerType.SPEECH):
-        # A statement by whoever the question names, a length of time, a claim or a case
-        # name need not be among the sentences closest to the question, but it must be
-        # about what the question asks (its words that name neither the article nor the
-        # speaker) when the article has them.
+    # A statement by whoever the question names, a length of time, a claim or a case name
+    # need not be among the sentences closest to the question, but it must be about what
+    # the question asks (its words that name neither the article nor the speaker) when
+    # the article has them.
+    anywhere = kind in ANSWERED_ANYWHERE or (kind is AnswerType.SPEECH and bool(speaker))
+    if anywhere:
         present -= speaker
-        return [ty and (not present or bool(s & present)) for ty, s in zip(typed, stem_sets, strict=True)]
-    if similarities is None:
+    if similarities is None or anywhere:
         return [ty and (not present or bool(s & present)) for ty, s in zip(typed, stem_sets, strict=True)]
     # Otherwise the fact must be in one of the sentences closest to the question.
     best = max(similarities)
