@@ -2,6 +2,7 @@
 
 - `settings_for` / `net_settings`: settings for a data directory (the second allows
   fetching from 127.0.0.1 only, with no politeness delay and short timeouts);
+- `index`: the sample index, opened once per test module;
 - `http_server`: a real HTTP server on 127.0.0.1 that counts the requests it gets and
   can answer slowly, with errors, redirects or an endless body;
 - `Live`: read-only views of a data directory's published snapshot;
@@ -26,7 +27,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,11 +36,13 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 import pytest
+import pytest_asyncio
 
 from index import snapshot, vectors
 from index.embed import Encoder
 from index.ingest import ingest
 from index.rerank import Reranker, load_reranker
+from index.service import DocketIndex
 from index.settings import RerankSettings, Settings, load_settings
 from index.sources import sample_dir
 
@@ -77,6 +80,15 @@ def settings_for() -> Callable[..., Settings]:
 @pytest.fixture(scope="session")
 def net_settings() -> Callable[..., Settings]:
     return make_net_settings
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def index(sample_index: Path, encoder: Encoder,
+                settings_for: Callable[..., Settings]) -> AsyncIterator[DocketIndex]:
+    """The sample index opened once per test module (a module may define its own)."""
+    opened = await DocketIndex(settings_for(sample_index), encoder).open()
+    yield opened
+    await opened.close()
 
 
 # --------------------------------------------------------------------------- snapshot readers

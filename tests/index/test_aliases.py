@@ -12,12 +12,10 @@ import logging
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from index import aliases
 from index.aliases import Aliases
 from index.errors import ConfigError
-from index.service import DocketIndex
 from index.unseen import capitalized_names
 
 session_loop = pytest.mark.asyncio(loop_scope="session")
@@ -104,13 +102,6 @@ def test_names_are_the_capitalized_words_that_do_not_start_a_sentence(question, 
 
 
 # --------------------------------------------------------------------------- over the sample index
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def index(sample_index, encoder, settings_for):
-    opened = await DocketIndex(settings_for(sample_index), encoder).open()
-    yield opened
-    await opened.close()
-
 
 @session_loop
 async def test_a_nickname_finds_the_story_of_the_party_it_stands_for(index):

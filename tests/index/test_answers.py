@@ -22,13 +22,6 @@ session_loop = pytest.mark.asyncio(loop_scope="session")
 JAPAN = "https://www.gamesradar.com/entertainment/anime-shows/japanese-government-officials"
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def index(sample_index, encoder, settings_for):
-    opened = await DocketIndex(settings_for(sample_index), encoder).open()
-    yield opened
-    await opened.close()
-
-
 @pytest.mark.parametrize(("question", "kind"), [
     ("how many songs did GEMA sue over", AnswerType.NUMBER),
     ("wait so how much did anthropic cough up lol", AnswerType.MONEY),

@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from index import casebook, snapshot
 from index.cases import load_check, score_assignment
@@ -23,13 +22,6 @@ CHECK = Path(str(sample_dir())).parent / "cases_check.json"
 
 def live_dir(data_dir: Path) -> Path:
     return snapshot.current_path(data_dir)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def index(sample_index, encoder, settings_for):
-    opened = await DocketIndex(settings_for(sample_index), encoder).open()
-    yield opened
-    await opened.close()
 
 
 def test_ingest_stores_the_cases_in_the_snapshot_and_its_manifest(sample_index):

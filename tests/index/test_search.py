@@ -32,13 +32,6 @@ ANTHROPIC_APPROVAL = ("https://860amtheanswer.com/business/judge-approves-15-bil
                       "settlement-between-ai-company-anthropic-and/9643064e847a5e88ef6ee8b620b3a44c")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def index(sample_index, encoder, settings_for):
-    opened = await DocketIndex(settings_for(sample_index), encoder).open()
-    yield opened
-    await opened.close()
-
-
 @pytest.fixture(scope="module")
 def texts(sample_index, live) -> dict[int, str]:
     """Every article's stored text by article id."""

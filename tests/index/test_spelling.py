@@ -6,20 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-import pytest_asyncio
 
 from index.service import DocketIndex
 from index.spelling import correct
 
 session_loop = pytest.mark.asyncio(loop_scope="session")
 REDDIT_PERPLEXITY = "reddit-sues-perplexity"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def index(sample_index, encoder, settings_for):
-    opened = await DocketIndex(settings_for(sample_index), encoder).open()
-    yield opened
-    await opened.close()
 
 
 @session_loop
